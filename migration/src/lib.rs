@@ -1,0 +1,35 @@
+//! Database schema of metadata-synergy: the canonical `_metadata_master` table, the
+//! domain entity tables, and the triggers that keep each entity's `metadata` and its
+//! master row in two-way sync on PostgreSQL and SQLite alike.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m0001_metadata_master;
+mod m0002_campaign;
+mod m0003_product;
+mod m0004_survey;
+pub mod sync_triggers;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m0001_metadata_master::Migration),
+            Box::new(m0002_campaign::Migration),
+            Box::new(m0003_product::Migration),
+            Box::new(m0004_survey::Migration),
+        ]
+    }
+}
+
+/// Runs a batch of SQL statements (separated by a line holding only `;;`) one by one,
+/// so that plpgsql bodies and SQLite trigger bodies keep their inner semicolons.
+pub(crate) async fn execute_batch(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
+    let conn = manager.get_connection();
+    for statement in sql.split("\n;;\n").map(str::trim).filter(|s| !s.is_empty()) {
+        conn.execute_unprepared(statement).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,29 @@
+use sea_orm_migration::prelude::*;
+
+use crate::sync_triggers;
+
+const ENTITY_TYPE: &str = "product";
+const TABLE: &str = "service_product_main";
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        sync_triggers::install_entity(
+            manager,
+            ENTITY_TYPE,
+            TABLE,
+            &[
+                "name text NOT NULL CHECK (length(name) > 0)",
+                "sku text NOT NULL UNIQUE CHECK (length(sku) > 0)",
+            ],
+        )
+        .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        sync_triggers::uninstall_entity(manager, ENTITY_TYPE, TABLE).await
+    }
+}
