@@ -1,0 +1,26 @@
+//! `_metadata_master`: one canonical metadata document per domain entity.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "_metadata_master")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// Registered entity type, e.g. `campaign`.
+    pub entity_type: String,
+    pub entity_id: Uuid,
+    /// Table of the entity row, e.g. `service_campaign_main` (reverse lookup).
+    pub entity_table: String,
+    #[sea_orm(column_type = "JsonBinary")]
+    pub metadata: Json,
+    /// +1 for every effective metadata change, maintained by the database.
+    pub version: i64,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,169 @@
+//! What every entity type shares: lookup by id, keyset pages, deletion.
+
+use entity::{campaign, product, survey};
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::CatalogError;
+use crate::sync::{EntityType, MetadataChange, Side, in_write_transaction, write_metadata};
+
+/// A SeaORM entity registered as a metadata entity type.
+pub trait CatalogEntity: EntityTrait {
+    const TYPE: EntityType;
+    fn id_column() -> Self::Column;
+    fn into_record(model: Self::Model) -> Record;
+}
+
+/// A row of any entity type.
+#[derive(Clone, Debug)]
+pub enum Record {
+    Campaign(campaign::Model),
+    Product(product::Model),
+    Survey(survey::Model),
+}
+
+impl Record {
+    pub fn entity_type(&self) -> EntityType {
+        match self {
+            Record::Campaign(_) => EntityType::Campaign,
+            Record::Product(_) => EntityType::Product,
+            Record::Survey(_) => EntityType::Survey,
+        }
+    }
+
+    pub fn id(&self) -> Uuid {
+        match self {
+            Record::Campaign(m) => m.id,
+            Record::Product(m) => m.id,
+            Record::Survey(m) => m.id,
+        }
+    }
+
+    pub fn metadata(&self) -> &Value {
+        match self {
+            Record::Campaign(m) => &m.metadata,
+            Record::Product(m) => &m.metadata,
+            Record::Survey(m) => &m.metadata,
+        }
+    }
+
+    pub fn metadata_master_id(&self) -> Uuid {
+        match self {
+            Record::Campaign(m) => m.metadata_master_id,
+            Record::Product(m) => m.metadata_master_id,
+            Record::Survey(m) => m.metadata_master_id,
+        }
+    }
+}
+
+pub async fn find<E: CatalogEntity>(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<E::Model>, CatalogError> {
+    Ok(E::find().filter(E::id_column().eq(id)).one(db).await?)
+}
+
+/// Rows of one entity type by id, in one statement.
+pub async fn find_records(
+    db: &impl ConnectionTrait,
+    entity_type: EntityType,
+    ids: Vec<Uuid>,
+) -> Result<Vec<Record>, CatalogError> {
+    match entity_type {
+        EntityType::Campaign => find_many::<campaign::Entity>(db, ids).await,
+        EntityType::Product => find_many::<product::Entity>(db, ids).await,
+        EntityType::Survey => find_many::<survey::Entity>(db, ids).await,
+    }
+}
+
+async fn find_many<E: CatalogEntity>(
+    db: &impl ConnectionTrait,
+    ids: Vec<Uuid>,
+) -> Result<Vec<Record>, CatalogError> {
+    let rows = E::find().filter(E::id_column().is_in(ids)).all(db).await?;
+    Ok(rows.into_iter().map(E::into_record).collect())
+}
+
+/// One keyset page ordered by id (UUIDv7 ids make that creation order). Fetches `limit`
+/// rows; callers ask for one more than they show to learn whether more follow.
+pub async fn page<E: CatalogEntity>(
+    db: &impl ConnectionTrait,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<E::Model>, CatalogError> {
+    let mut select = E::find();
+    if let Some(after) = after {
+        select = select.filter(E::id_column().gt(after));
+    }
+    Ok(select.order_by_asc(E::id_column()).limit(limit).all(db).await?)
+}
+
+/// Deletes an entity; its trigger deletes the master row in the same transaction.
+pub async fn delete<E: CatalogEntity>(db: &DatabaseConnection, id: Uuid) -> Result<(), CatalogError> {
+    in_write_transaction(db, |tx| {
+        Box::pin(async move {
+            let result = E::delete_many().filter(E::id_column().eq(id)).exec(tx).await?;
+            if result.rows_affected == 0 {
+                return Err(CatalogError::NotFound { entity_type: E::TYPE.as_str(), id });
+            }
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// Refuses blank required text, the API's counterpart of the tables' CHECK constraints.
+pub(super) fn require_text(field: &str, value: &str) -> Result<(), CatalogError> {
+    if value.trim().is_empty() {
+        Err(CatalogError::InvalidInput(format!("{field} must not be empty")))
+    } else {
+        Ok(())
+    }
+}
+
+/// Validates a new entity's initial metadata (default `{}`).
+pub(super) fn initial_metadata(metadata: Option<Value>, master_id: Uuid) -> Result<Value, CatalogError> {
+    let document = metadata.unwrap_or_else(|| Value::Object(Default::default()));
+    crate::sync::require_object(&document, "metadata").map_err(CatalogError::from)?;
+    Ok(crate::sync::with_cross_reference(document, master_id))
+}
+
+/// Changes an entity's own columns (through `apply`) and, when given, replaces its metadata
+/// through the sync write path, all in one retried transaction.
+pub(super) async fn update_record<E, F>(
+    db: &DatabaseConnection,
+    id: Uuid,
+    metadata: Option<Value>,
+    apply: F,
+) -> Result<E::Model, CatalogError>
+where
+    E: CatalogEntity,
+    E::Model: IntoActiveModel<E::ActiveModel> + Send + Sync,
+    E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+    F: Fn(&mut E::ActiveModel) + Send + Sync + 'static,
+{
+    let not_found = move || CatalogError::NotFound { entity_type: E::TYPE.as_str(), id };
+    let apply = std::sync::Arc::new(apply);
+    in_write_transaction(db, |tx| {
+        let metadata = metadata.clone();
+        let apply = apply.clone();
+        Box::pin(async move {
+            if let Some(document) = metadata {
+                let change = MetadataChange::Replace(document);
+                write_metadata(tx, Side::Entity(E::TYPE, id), &change, None).await?;
+            }
+            let model = find::<E>(tx, id).await?.ok_or_else(not_found)?;
+            let mut active = model.into_active_model();
+            apply(&mut active);
+            if active.is_changed() {
+                active.update(tx).await?;
+            }
+            find::<E>(tx, id).await?.ok_or_else(not_found)
+        })
+    })
+    .await
+}

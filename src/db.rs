@@ -1,0 +1,61 @@
+//! Connecting to PostgreSQL or the embedded SQLite file, and reading database error codes.
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, RuntimeErr};
+
+/// Connects to `url` (`postgres://…` or `sqlite://…`). SQLite files are created when
+/// missing and opened in WAL mode with foreign keys on and a generous busy timeout.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .sqlx_logging(false)
+        .acquire_timeout(Duration::from_secs(30));
+    if url.starts_with("sqlite:") {
+        options.max_connections(4).map_sqlx_sqlite_opts(|opts| {
+            opts.create_if_missing(true)
+                .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(30))
+                .pragma("recursive_triggers", "OFF")
+        });
+    } else {
+        options.max_connections(16);
+    }
+    Database::connect(options).await
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// The SQLSTATE (PostgreSQL) or extended result code (SQLite) of a database error.
+pub fn error_code(error: &DbErr) -> Option<String> {
+    let (DbErr::Exec(RuntimeErr::SqlxError(error))
+    | DbErr::Query(RuntimeErr::SqlxError(error))
+    | DbErr::Conn(RuntimeErr::SqlxError(error))) = error
+    else {
+        return None;
+    };
+    match &**error {
+        sea_orm::sqlx::Error::Database(error) => error.code().map(|code| code.into_owned()),
+        _ => None,
+    }
+}
+
+/// Deadlocks, serialization failures and a busy or locked SQLite file: the transaction
+/// did nothing and may simply be run again.
+pub fn is_transient(error: &DbErr) -> bool {
+    matches!(
+        error_code(error).as_deref(),
+        Some("40001" | "40P01" | "5" | "6" | "261" | "517" | "262")
+    )
+}
+
+/// A unique constraint was violated (PostgreSQL 23505, SQLite 2067/1555).
+pub fn is_unique_violation(error: &DbErr) -> bool {
+    matches!(error_code(error).as_deref(), Some("23505" | "2067" | "1555"))
+}

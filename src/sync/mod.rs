@@ -1,0 +1,22 @@
+//! Two-way sync between each entity's `metadata` and its `_metadata_master` row.
+//!
+//! The database triggers (see the `migration` crate) keep both documents equal on every
+//! write path. This module is the service's own write path on top of them: it takes the
+//! row locks in one fixed order (entity row, then master row), applies a replacement or an
+//! RFC 7396 merge patch under those locks, checks `expectedVersion`, and retries the whole
+//! transaction when the database reports a deadlock, a serialization failure or a busy
+//! SQLite file.
+
+mod document;
+mod entity_type;
+mod error;
+mod pair;
+mod retry;
+mod write;
+
+pub use document::{MetadataChange, apply_merge_patch, require_object, same_document, with_cross_reference};
+pub use entity_type::EntityType;
+pub use error::SyncError;
+pub use pair::{MetadataPair, find_master, find_master_by_entity, find_masters, page_masters};
+pub use retry::{MaybeTransient, WriteTransaction, in_write_transaction};
+pub use write::{Side, write_metadata};

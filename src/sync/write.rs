@@ -1,0 +1,105 @@
+//! The service's metadata write path, generic over entity types.
+
+use entity::metadata_master;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockType, Query};
+use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, ColumnTrait, QuerySelect};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{EntityType, MetadataChange, MetadataPair, SyncError, WriteTransaction, same_document};
+
+/// Which side of a pair a write is addressed to. Either way both sides end up equal.
+#[derive(Clone, Copy, Debug)]
+pub enum Side {
+    Entity(EntityType, Uuid),
+    Master(Uuid),
+}
+
+/// Applies `change` to the pair addressed by `side` inside `tx`.
+///
+/// Locks the entity row, then the master row (the one lock order of the service), checks
+/// `expected_version` against the master, computes the new document from the locked
+/// current one and writes it to the addressed side; the triggers copy it to the other.
+/// A change that leaves the document as it is writes nothing and bumps no version.
+pub async fn write_metadata(
+    tx: &WriteTransaction,
+    side: Side,
+    change: &MetadataChange,
+    expected_version: Option<i64>,
+) -> Result<MetadataPair, SyncError> {
+    let (entity_type, entity_id) = match side {
+        Side::Entity(entity_type, id) => (entity_type, id),
+        Side::Master(id) => {
+            let master = super::find_master(tx, id).await?.ok_or(SyncError::MasterNotFound(id))?;
+            (master.entity_type.parse()?, master.entity_id)
+        }
+    };
+    let (master_id, current) = lock_entity_metadata(tx, entity_type, entity_id).await?;
+    if let Side::Master(id) = side
+        && id != master_id
+    {
+        return Err(SyncError::MasterNotFound(id));
+    }
+    let master = metadata_master::Entity::find_by_id(master_id)
+        .lock(LockType::Update)
+        .one(tx)
+        .await?
+        .ok_or(SyncError::MasterNotFound(master_id))?;
+    if let Some(expected) = expected_version
+        && expected != master.version
+    {
+        return Err(SyncError::VersionConflict { expected, actual: master.version });
+    }
+
+    let next = change.apply(&current, master_id)?;
+    if same_document(&next, &current) && same_document(&next, &master.metadata) {
+        return Ok(MetadataPair { entity_type, entity_id, entity_metadata: current, master });
+    }
+    match side {
+        Side::Entity(..) => update_entity_metadata(tx, entity_type, entity_id, next.clone()).await?,
+        Side::Master(_) => {
+            metadata_master::Entity::update_many()
+                .col_expr(metadata_master::Column::Metadata, Expr::value(next.clone()))
+                .filter(metadata_master::Column::Id.eq(master_id))
+                .exec(tx)
+                .await?;
+        }
+    }
+    let master = super::find_master(tx, master_id).await?.ok_or(SyncError::MasterNotFound(master_id))?;
+    Ok(MetadataPair { entity_type, entity_id, entity_metadata: master.metadata.clone(), master })
+}
+
+/// `SELECT metadata_master_id, metadata FROM <table> WHERE id = $1 FOR UPDATE`, with the
+/// table taken from the [`EntityType`] allow-list.
+async fn lock_entity_metadata(
+    tx: &WriteTransaction,
+    entity_type: EntityType,
+    id: Uuid,
+) -> Result<(Uuid, Value), SyncError> {
+    let statement = Query::select()
+        .columns([Alias::new("metadata_master_id"), Alias::new("metadata")])
+        .from(Alias::new(entity_type.table()))
+        .and_where(Expr::col(Alias::new("id")).eq(id))
+        .lock(LockType::Update)
+        .to_owned();
+    let row = tx
+        .query_one(&statement)
+        .await?
+        .ok_or(SyncError::EntityNotFound { entity_type: entity_type.as_str(), id })?;
+    Ok((row.try_get("", "metadata_master_id")?, row.try_get("", "metadata")?))
+}
+
+async fn update_entity_metadata(
+    tx: &WriteTransaction,
+    entity_type: EntityType,
+    id: Uuid,
+    metadata: Value,
+) -> Result<(), SyncError> {
+    let statement = Query::update()
+        .table(Alias::new(entity_type.table()))
+        .value(Alias::new("metadata"), metadata)
+        .and_where(Expr::col(Alias::new("id")).eq(id))
+        .to_owned();
+    tx.execute(&statement).await?;
+    Ok(())
+}
