@@ -57,5 +57,8 @@ pub fn is_transient(error: &DbErr) -> bool {
 
 /// A unique constraint was violated (PostgreSQL 23505, SQLite 2067/1555).
 pub fn is_unique_violation(error: &DbErr) -> bool {
-    matches!(error_code(error).as_deref(), Some("23505" | "2067" | "1555"))
+    matches!(
+        error_code(error).as_deref(),
+        Some("23505" | "2067" | "1555")
+    )
 }

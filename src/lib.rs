@@ -1,6 +1,14 @@
 //! metadata-synergy: a GraphQL Federation v2 subgraph that keeps each domain entity's
 //! `metadata` and the canonical `_metadata_master` row in two-way sync.
+//!
+//! `sync` and `catalog` are the domain; `graphql` is a thin adapter over them; `server`
+//! is the HTTP surface; `main.rs` only wires configuration and tracing.
 
-pub mod db;
-pub mod sync;
 pub mod catalog;
+pub mod config;
+pub mod db;
+pub mod graphql;
+pub mod server;
+pub mod sync;
+
+pub use server::app;

@@ -6,8 +6,8 @@ use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::record::{CatalogEntity, Record, find, initial_metadata, require_text, update_record};
 use super::CatalogError;
+use super::record::{CatalogEntity, Record, find, initial_metadata, require_text, update_record};
 use crate::sync::{EntityType, in_write_transaction};
 
 impl CatalogEntity for campaign::Entity {
@@ -57,7 +57,10 @@ impl NewCampaign {
                 row.insert(tx).await?;
                 find::<campaign::Entity>(tx, id)
                     .await?
-                    .ok_or(CatalogError::NotFound { entity_type: "campaign", id })
+                    .ok_or(CatalogError::NotFound {
+                        entity_type: "campaign",
+                        id,
+                    })
             })
         })
         .await
@@ -65,11 +68,19 @@ impl NewCampaign {
 }
 
 impl CampaignChanges {
-    pub async fn apply(self, db: &DatabaseConnection, id: Uuid) -> Result<campaign::Model, CatalogError> {
+    pub async fn apply(
+        self,
+        db: &DatabaseConnection,
+        id: Uuid,
+    ) -> Result<campaign::Model, CatalogError> {
         if let Some(name) = &self.name {
             require_text("name", name)?;
         }
-        let CampaignChanges { name, status, metadata } = self;
+        let CampaignChanges {
+            name,
+            status,
+            metadata,
+        } = self;
         update_record::<campaign::Entity, _>(db, id, metadata, move |row| {
             if let Some(name) = &name {
                 row.name = Set(name.clone());

@@ -6,8 +6,8 @@ use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::record::{CatalogEntity, Record, find, initial_metadata, require_text, update_record};
 use super::CatalogError;
+use super::record::{CatalogEntity, Record, find, initial_metadata, require_text, update_record};
 use crate::sync::{EntityType, in_write_transaction};
 
 impl CatalogEntity for product::Entity {
@@ -59,7 +59,10 @@ impl NewProduct {
                 row.insert(tx).await?;
                 find::<product::Entity>(tx, id)
                     .await?
-                    .ok_or(CatalogError::NotFound { entity_type: "product", id })
+                    .ok_or(CatalogError::NotFound {
+                        entity_type: "product",
+                        id,
+                    })
             })
         })
         .await
@@ -67,13 +70,21 @@ impl NewProduct {
 }
 
 impl ProductChanges {
-    pub async fn apply(self, db: &DatabaseConnection, id: Uuid) -> Result<product::Model, CatalogError> {
+    pub async fn apply(
+        self,
+        db: &DatabaseConnection,
+        id: Uuid,
+    ) -> Result<product::Model, CatalogError> {
         for (field, value) in [("name", &self.name), ("sku", &self.sku)] {
             if let Some(value) = value {
                 require_text(field, value)?;
             }
         }
-        let ProductChanges { name, sku, metadata } = self;
+        let ProductChanges {
+            name,
+            sku,
+            metadata,
+        } = self;
         update_record::<product::Entity, _>(db, id, metadata, move |row| {
             if let Some(name) = &name {
                 row.name = Set(name.clone());

@@ -99,16 +99,29 @@ pub async fn page<E: CatalogEntity>(
     if let Some(after) = after {
         select = select.filter(E::id_column().gt(after));
     }
-    Ok(select.order_by_asc(E::id_column()).limit(limit).all(db).await?)
+    Ok(select
+        .order_by_asc(E::id_column())
+        .limit(limit)
+        .all(db)
+        .await?)
 }
 
 /// Deletes an entity; its trigger deletes the master row in the same transaction.
-pub async fn delete<E: CatalogEntity>(db: &DatabaseConnection, id: Uuid) -> Result<(), CatalogError> {
+pub async fn delete<E: CatalogEntity>(
+    db: &DatabaseConnection,
+    id: Uuid,
+) -> Result<(), CatalogError> {
     in_write_transaction(db, |tx| {
         Box::pin(async move {
-            let result = E::delete_many().filter(E::id_column().eq(id)).exec(tx).await?;
+            let result = E::delete_many()
+                .filter(E::id_column().eq(id))
+                .exec(tx)
+                .await?;
             if result.rows_affected == 0 {
-                return Err(CatalogError::NotFound { entity_type: E::TYPE.as_str(), id });
+                return Err(CatalogError::NotFound {
+                    entity_type: E::TYPE.as_str(),
+                    id,
+                });
             }
             Ok(())
         })
@@ -119,14 +132,19 @@ pub async fn delete<E: CatalogEntity>(db: &DatabaseConnection, id: Uuid) -> Resu
 /// Refuses blank required text, the API's counterpart of the tables' CHECK constraints.
 pub(super) fn require_text(field: &str, value: &str) -> Result<(), CatalogError> {
     if value.trim().is_empty() {
-        Err(CatalogError::InvalidInput(format!("{field} must not be empty")))
+        Err(CatalogError::InvalidInput(format!(
+            "{field} must not be empty"
+        )))
     } else {
         Ok(())
     }
 }
 
 /// Validates a new entity's initial metadata (default `{}`).
-pub(super) fn initial_metadata(metadata: Option<Value>, master_id: Uuid) -> Result<Value, CatalogError> {
+pub(super) fn initial_metadata(
+    metadata: Option<Value>,
+    master_id: Uuid,
+) -> Result<Value, CatalogError> {
     let document = metadata.unwrap_or_else(|| Value::Object(Default::default()));
     crate::sync::require_object(&document, "metadata").map_err(CatalogError::from)?;
     Ok(crate::sync::with_cross_reference(document, master_id))
@@ -146,7 +164,10 @@ where
     E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
     F: Fn(&mut E::ActiveModel) + Send + Sync + 'static,
 {
-    let not_found = move || CatalogError::NotFound { entity_type: E::TYPE.as_str(), id };
+    let not_found = move || CatalogError::NotFound {
+        entity_type: E::TYPE.as_str(),
+        id,
+    };
     let apply = std::sync::Arc::new(apply);
     in_write_transaction(db, |tx| {
         let metadata = metadata.clone();

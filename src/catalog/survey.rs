@@ -6,8 +6,8 @@ use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::record::{CatalogEntity, Record, find, initial_metadata, require_text, update_record};
 use super::CatalogError;
+use super::record::{CatalogEntity, Record, find, initial_metadata, require_text, update_record};
 use crate::sync::{EntityType, in_write_transaction};
 
 impl CatalogEntity for survey::Entity {
@@ -54,7 +54,10 @@ impl NewSurvey {
                 row.insert(tx).await?;
                 find::<survey::Entity>(tx, id)
                     .await?
-                    .ok_or(CatalogError::NotFound { entity_type: "survey", id })
+                    .ok_or(CatalogError::NotFound {
+                        entity_type: "survey",
+                        id,
+                    })
             })
         })
         .await
@@ -62,7 +65,11 @@ impl NewSurvey {
 }
 
 impl SurveyChanges {
-    pub async fn apply(self, db: &DatabaseConnection, id: Uuid) -> Result<survey::Model, CatalogError> {
+    pub async fn apply(
+        self,
+        db: &DatabaseConnection,
+        id: Uuid,
+    ) -> Result<survey::Model, CatalogError> {
         if let Some(title) = &self.title {
             require_text("title", title)?;
         }

@@ -19,12 +19,16 @@ pub enum MetadataChange {
 
 impl MetadataChange {
     /// Builds the change from the two mutually exclusive API arguments.
-    pub fn from_arguments(metadata: Option<Value>, patch: Option<Value>) -> Result<Self, SyncError> {
+    pub fn from_arguments(
+        metadata: Option<Value>,
+        patch: Option<Value>,
+    ) -> Result<Self, SyncError> {
         match (metadata, patch) {
             (Some(document), None) => Ok(MetadataChange::Replace(document)),
             (None, Some(patch)) => Ok(MetadataChange::MergePatch(patch)),
             (Some(_), Some(_)) => Err(SyncError::InvalidMetadata(
-                "give either `metadata` (a replacement) or `patch` (a merge patch), not both".into(),
+                "give either `metadata` (a replacement) or `patch` (a merge patch), not both"
+                    .into(),
             )),
             (None, None) => Err(SyncError::InvalidMetadata(
                 "give `metadata` (a replacement) or `patch` (a merge patch)".into(),
@@ -69,7 +73,10 @@ pub fn with_cross_reference(document: Value, master_id: Uuid) -> Value {
         Value::Object(map) => map,
         _ => Map::new(),
     };
-    map.insert(CROSS_REFERENCE_KEY.into(), Value::String(master_id.to_string()));
+    map.insert(
+        CROSS_REFERENCE_KEY.into(),
+        Value::String(master_id.to_string()),
+    );
     Value::Object(map)
 }
 
@@ -82,7 +89,9 @@ pub fn apply_merge_patch(target: &mut Value, patch: &Value) {
     if !target.is_object() {
         *target = Value::Object(Map::new());
     }
-    let Value::Object(target_map) = target else { unreachable!("made an object above") };
+    let Value::Object(target_map) = target else {
+        unreachable!("made an object above")
+    };
     for (key, value) in patch_map {
         if value.is_null() {
             target_map.remove(key);
@@ -121,18 +130,30 @@ mod tests {
             (json!({"a":"b"}), json!({"a":"c"}), json!({"a":"c"})),
             (json!({"a":"b"}), json!({"b":"c"}), json!({"a":"b","b":"c"})),
             (json!({"a":"b"}), json!({"a":null}), json!({})),
-            (json!({"a":"b","b":"c"}), json!({"a":null}), json!({"b":"c"})),
+            (
+                json!({"a":"b","b":"c"}),
+                json!({"a":null}),
+                json!({"b":"c"}),
+            ),
             (json!({"a":["b"]}), json!({"a":"c"}), json!({"a":"c"})),
             (json!({"a":"c"}), json!({"a":["b"]}), json!({"a":["b"]})),
-            (json!({"a":{"b":"c"}}), json!({"a":{"b":"d","c":null}}), json!({"a":{"b":"d"}})),
+            (
+                json!({"a":{"b":"c"}}),
+                json!({"a":{"b":"d","c":null}}),
+                json!({"a":{"b":"d"}}),
+            ),
             (json!({"a":[{"b":"c"}]}), json!({"a":[1]}), json!({"a":[1]})),
-            (json!(["a","b"]), json!(["c","d"]), json!(["c","d"])),
+            (json!(["a", "b"]), json!(["c", "d"]), json!(["c", "d"])),
             (json!({"a":"b"}), json!(["c"]), json!(["c"])),
             (json!({"a":"foo"}), json!(null), json!(null)),
             (json!({"a":"foo"}), json!("bar"), json!("bar")),
             (json!({"e":null}), json!({"a":1}), json!({"e":null,"a":1})),
-            (json!([1,2]), json!({"a":"b","c":null}), json!({"a":"b"})),
-            (json!({}), json!({"a":{"bb":{"ccc":null}}}), json!({"a":{"bb":{}}})),
+            (json!([1, 2]), json!({"a":"b","c":null}), json!({"a":"b"})),
+            (
+                json!({}),
+                json!({"a":{"bb":{"ccc":null}}}),
+                json!({"a":{"bb":{}}}),
+            ),
         ];
         for (mut target, patch, expected) in cases {
             apply_merge_patch(&mut target, &patch);
@@ -143,7 +164,9 @@ mod tests {
     #[test]
     fn replacement_keeps_the_cross_reference() {
         let id = Uuid::now_v7();
-        let next = MetadataChange::Replace(json!({"a": 1})).apply(&json!({}), id).unwrap();
+        let next = MetadataChange::Replace(json!({"a": 1}))
+            .apply(&json!({}), id)
+            .unwrap();
         assert_eq!(next, json!({"a": 1, "metadata_master_id": id.to_string()}));
         let dropped = MetadataChange::MergePatch(json!({"metadata_master_id": null}))
             .apply(&next, id)
@@ -154,8 +177,16 @@ mod tests {
     #[test]
     fn non_objects_are_refused() {
         let id = Uuid::now_v7();
-        assert!(MetadataChange::Replace(json!([1])).apply(&json!({}), id).is_err());
-        assert!(MetadataChange::MergePatch(json!("x")).apply(&json!({}), id).is_err());
+        assert!(
+            MetadataChange::Replace(json!([1]))
+                .apply(&json!({}), id)
+                .is_err()
+        );
+        assert!(
+            MetadataChange::MergePatch(json!("x"))
+                .apply(&json!({}), id)
+                .is_err()
+        );
         assert!(MetadataChange::from_arguments(None, None).is_err());
         assert!(MetadataChange::from_arguments(Some(json!({})), Some(json!({}))).is_err());
     }

@@ -15,7 +15,11 @@ pub enum EntityType {
 }
 
 impl EntityType {
-    pub const ALL: [EntityType; 3] = [EntityType::Campaign, EntityType::Product, EntityType::Survey];
+    pub const ALL: [EntityType; 3] = [
+        EntityType::Campaign,
+        EntityType::Product,
+        EntityType::Survey,
+    ];
 
     /// The value stored in `_metadata_master.entity_type`.
     pub fn as_str(self) -> &'static str {

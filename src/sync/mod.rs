@@ -14,9 +14,14 @@ mod pair;
 mod retry;
 mod write;
 
-pub use document::{MetadataChange, apply_merge_patch, require_object, same_document, with_cross_reference};
+pub use document::{
+    MetadataChange, apply_merge_patch, require_object, same_document, with_cross_reference,
+};
 pub use entity_type::EntityType;
 pub use error::SyncError;
-pub use pair::{MetadataPair, find_master, find_master_by_entity, find_masters, page_masters};
+pub use pair::{
+    MetadataPair, find_master, find_master_by_entity, find_masters, find_masters_by_entities,
+    page_masters,
+};
 pub use retry::{MaybeTransient, WriteTransaction, in_write_transaction};
 pub use write::{Side, write_metadata};

@@ -34,6 +34,19 @@ pub async fn find_masters(
         .await?)
 }
 
+/// Master rows of one entity type by entity id, in one statement.
+pub async fn find_masters_by_entities(
+    db: &impl ConnectionTrait,
+    entity_type: EntityType,
+    entity_ids: Vec<Uuid>,
+) -> Result<Vec<metadata_master::Model>, SyncError> {
+    Ok(metadata_master::Entity::find()
+        .filter(metadata_master::Column::EntityType.eq(entity_type.as_str()))
+        .filter(metadata_master::Column::EntityId.is_in(entity_ids))
+        .all(db)
+        .await?)
+}
+
 pub async fn find_master_by_entity(
     db: &impl ConnectionTrait,
     entity_type: EntityType,

@@ -2,7 +2,7 @@
 
 use entity::metadata_master;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockType, Query};
-use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, ColumnTrait, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -30,7 +30,9 @@ pub async fn write_metadata(
     let (entity_type, entity_id) = match side {
         Side::Entity(entity_type, id) => (entity_type, id),
         Side::Master(id) => {
-            let master = super::find_master(tx, id).await?.ok_or(SyncError::MasterNotFound(id))?;
+            let master = super::find_master(tx, id)
+                .await?
+                .ok_or(SyncError::MasterNotFound(id))?;
             (master.entity_type.parse()?, master.entity_id)
         }
     };
@@ -48,15 +50,25 @@ pub async fn write_metadata(
     if let Some(expected) = expected_version
         && expected != master.version
     {
-        return Err(SyncError::VersionConflict { expected, actual: master.version });
+        return Err(SyncError::VersionConflict {
+            expected,
+            actual: master.version,
+        });
     }
 
     let next = change.apply(&current, master_id)?;
     if same_document(&next, &current) && same_document(&next, &master.metadata) {
-        return Ok(MetadataPair { entity_type, entity_id, entity_metadata: current, master });
+        return Ok(MetadataPair {
+            entity_type,
+            entity_id,
+            entity_metadata: current,
+            master,
+        });
     }
     match side {
-        Side::Entity(..) => update_entity_metadata(tx, entity_type, entity_id, next.clone()).await?,
+        Side::Entity(..) => {
+            update_entity_metadata(tx, entity_type, entity_id, next.clone()).await?
+        }
         Side::Master(_) => {
             metadata_master::Entity::update_many()
                 .col_expr(metadata_master::Column::Metadata, Expr::value(next.clone()))
@@ -65,8 +77,15 @@ pub async fn write_metadata(
                 .await?;
         }
     }
-    let master = super::find_master(tx, master_id).await?.ok_or(SyncError::MasterNotFound(master_id))?;
-    Ok(MetadataPair { entity_type, entity_id, entity_metadata: master.metadata.clone(), master })
+    let master = super::find_master(tx, master_id)
+        .await?
+        .ok_or(SyncError::MasterNotFound(master_id))?;
+    Ok(MetadataPair {
+        entity_type,
+        entity_id,
+        entity_metadata: master.metadata.clone(),
+        master,
+    })
 }
 
 /// `SELECT metadata_master_id, metadata FROM <table> WHERE id = $1 FOR UPDATE`, with the
@@ -85,8 +104,14 @@ async fn lock_entity_metadata(
     let row = tx
         .query_one(&statement)
         .await?
-        .ok_or(SyncError::EntityNotFound { entity_type: entity_type.as_str(), id })?;
-    Ok((row.try_get("", "metadata_master_id")?, row.try_get("", "metadata")?))
+        .ok_or(SyncError::EntityNotFound {
+            entity_type: entity_type.as_str(),
+            id,
+        })?;
+    Ok((
+        row.try_get("", "metadata_master_id")?,
+        row.try_get("", "metadata")?,
+    ))
 }
 
 async fn update_entity_metadata(

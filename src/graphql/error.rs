@@ -1,0 +1,73 @@
+//! The one place where domain errors become GraphQL errors with `extensions.code`.
+//! Internal causes are logged here and never sent to clients.
+
+use async_graphql::ErrorExtensions;
+
+use crate::catalog::CatalogError;
+use crate::sync::SyncError;
+
+/// The `extensions.code` values this subgraph sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    NotFound,
+    BadUserInput,
+    Conflict,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::BadUserInput => "BAD_USER_INPUT",
+            ErrorCode::Conflict => "CONFLICT",
+            ErrorCode::Internal => "INTERNAL",
+        }
+    }
+
+    /// A GraphQL error with this code.
+    pub fn error(self, message: impl Into<String>) -> async_graphql::Error {
+        async_graphql::Error::new(message).extend_with(|_, ext| ext.set("code", self.as_str()))
+    }
+}
+
+/// Converts a domain result into a GraphQL result.
+pub trait IntoGraphql<T> {
+    fn graphql(self) -> async_graphql::Result<T>;
+}
+
+impl<T> IntoGraphql<T> for Result<T, SyncError> {
+    fn graphql(self) -> async_graphql::Result<T> {
+        self.map_err(|error| sync_error(&error))
+    }
+}
+
+impl<T> IntoGraphql<T> for Result<T, CatalogError> {
+    fn graphql(self) -> async_graphql::Result<T> {
+        self.map_err(|error| match error {
+            CatalogError::NotFound { .. } => ErrorCode::NotFound.error(error.to_string()),
+            CatalogError::InvalidInput(message) => ErrorCode::BadUserInput.error(message),
+            CatalogError::Conflict(message) => ErrorCode::Conflict.error(message),
+            CatalogError::Sync(error) => sync_error(&error),
+            CatalogError::Database(error) => internal(&error),
+        })
+    }
+}
+
+fn sync_error(error: &SyncError) -> async_graphql::Error {
+    match error {
+        SyncError::EntityNotFound { .. } | SyncError::MasterNotFound(_) => {
+            ErrorCode::NotFound.error(error.to_string())
+        }
+        SyncError::UnknownEntityType(_) => internal(error),
+        SyncError::InvalidMetadata(message) => ErrorCode::BadUserInput.error(message.clone()),
+        SyncError::VersionConflict { .. } => ErrorCode::Conflict.error(error.to_string()),
+        SyncError::Database(cause) => internal(cause),
+    }
+}
+
+/// Logs the cause and answers with a generic message.
+pub fn internal(cause: &dyn std::fmt::Display) -> async_graphql::Error {
+    tracing::error!(%cause, "internal error while resolving a GraphQL request");
+    ErrorCode::Internal.error("internal error")
+}

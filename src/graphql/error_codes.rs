@@ -1,0 +1,60 @@
+//! Gives errors raised by async-graphql itself (argument coercion, `_entities`
+//! representations, validation) an `extensions.code` too.
+
+use std::sync::Arc;
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest};
+use async_graphql::{ErrorExtensionValues, Response, ServerError, Value};
+
+use super::ErrorCode;
+
+pub struct ErrorCodes;
+
+impl ExtensionFactory for ErrorCodes {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ErrorCodes)
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for ErrorCodes {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        for error in &mut response.errors {
+            add_code(error);
+        }
+        response
+    }
+}
+
+fn add_code(error: &mut ServerError) {
+    let has_code = error
+        .extensions
+        .as_ref()
+        .is_some_and(|ext| ext.get("code").is_some());
+    if has_code {
+        return;
+    }
+    let code = if error.message == "Entity not found." {
+        error.message = "a representation matches no @key of its type (check __typename and the key fields and their formats)".into();
+        ErrorCode::BadUserInput.as_str()
+    } else if error.path.is_empty() && !is_input_error(&error.message) {
+        "GRAPHQL_VALIDATION_FAILED"
+    } else {
+        ErrorCode::BadUserInput.as_str()
+    };
+    error
+        .extensions
+        .get_or_insert_with(ErrorExtensionValues::default)
+        .set("code", Value::from(code));
+}
+
+fn is_input_error(message: &str) -> bool {
+    [
+        "Failed to parse",
+        "Invalid value for argument",
+        "Invalid value for variable",
+    ]
+    .iter()
+    .any(|prefix| message.contains(prefix))
+}

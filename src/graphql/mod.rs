@@ -1,0 +1,47 @@
+//! The GraphQL adapter: a thin layer of types, loaders and resolvers over the
+//! [`crate::sync`] and [`crate::catalog`] domains.
+
+mod error;
+mod error_codes;
+mod loaders;
+mod mutation;
+mod pagination;
+mod query;
+mod types;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{EmptySubscription, SDLExportOptions, Schema};
+use sea_orm::DatabaseConnection;
+
+pub use error::ErrorCode;
+pub use mutation::Mutation;
+pub use query::Query;
+
+/// The executable schema of the subgraph.
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Builds the schema with federation v2 enabled; loaders batch reads across a request.
+pub fn build_schema(db: DatabaseConnection) -> AppSchema {
+    Schema::build(Query, Mutation, EmptySubscription)
+        .enable_federation()
+        .extension(error_codes::ErrorCodes)
+        .data(DataLoader::new(
+            loaders::MasterLoader::new(db.clone()),
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            loaders::RecordLoader::new(db.clone()),
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            loaders::MasterByEntityLoader::new(db.clone()),
+            tokio::spawn,
+        ))
+        .data(db)
+        .finish()
+}
+
+/// The federation SDL, exactly as `_service { sdl }` returns it (and `schema.graphql` holds).
+pub fn federation_sdl(schema: &AppSchema) -> String {
+    schema.sdl_with_options(SDLExportOptions::new().federation().compose_directive())
+}

@@ -1,0 +1,187 @@
+use async_graphql::{Context, Json, Object, Result};
+use entity::{campaign, product, survey};
+use sea_orm::DatabaseConnection;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::ErrorCode;
+use super::error::{IntoGraphql, internal};
+use super::types::{
+    Campaign, CreateCampaignInput, CreateProductInput, CreateSurveyInput, EntityType,
+    MetadataEntity, MetadataMaster, MetadataSyncResult, Product, Survey, UpdateCampaignInput,
+    UpdateProductInput, UpdateSurveyInput,
+};
+use crate::catalog::{
+    self, CampaignChanges, NewCampaign, NewProduct, NewSurvey, ProductChanges, SurveyChanges,
+};
+use crate::sync::{self, MetadataChange, MetadataPair, Side, in_write_transaction, write_metadata};
+
+/// Writes. Every metadata write reaches both the entity and its master in one transaction.
+pub struct Mutation;
+
+#[Object]
+impl Mutation {
+    /// Creates a campaign and its master row.
+    async fn create_campaign(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateCampaignInput,
+    ) -> Result<Campaign> {
+        NewCampaign::from(input)
+            .create(db(ctx))
+            .await
+            .graphql()
+            .map(Campaign)
+    }
+
+    /// Changes a campaign's columns and/or replaces its metadata.
+    async fn update_campaign(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+        input: UpdateCampaignInput,
+    ) -> Result<Campaign> {
+        CampaignChanges::from(input)
+            .apply(db(ctx), id)
+            .await
+            .graphql()
+            .map(Campaign)
+    }
+
+    /// Deletes a campaign and its master row; returns the deleted id.
+    async fn delete_campaign(&self, ctx: &Context<'_>, id: Uuid) -> Result<Uuid> {
+        catalog::delete::<campaign::Entity>(db(ctx), id)
+            .await
+            .graphql()
+            .map(|()| id)
+    }
+
+    /// Creates a product and its master row.
+    async fn create_product(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateProductInput,
+    ) -> Result<Product> {
+        NewProduct::from(input)
+            .create(db(ctx))
+            .await
+            .graphql()
+            .map(Product)
+    }
+
+    /// Changes a product's columns and/or replaces its metadata.
+    async fn update_product(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+        input: UpdateProductInput,
+    ) -> Result<Product> {
+        ProductChanges::from(input)
+            .apply(db(ctx), id)
+            .await
+            .graphql()
+            .map(Product)
+    }
+
+    /// Deletes a product and its master row; returns the deleted id.
+    async fn delete_product(&self, ctx: &Context<'_>, id: Uuid) -> Result<Uuid> {
+        catalog::delete::<product::Entity>(db(ctx), id)
+            .await
+            .graphql()
+            .map(|()| id)
+    }
+
+    /// Creates a survey and its master row.
+    async fn create_survey(&self, ctx: &Context<'_>, input: CreateSurveyInput) -> Result<Survey> {
+        NewSurvey::from(input)
+            .create(db(ctx))
+            .await
+            .graphql()
+            .map(Survey)
+    }
+
+    /// Changes a survey's columns and/or replaces its metadata.
+    async fn update_survey(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+        input: UpdateSurveyInput,
+    ) -> Result<Survey> {
+        SurveyChanges::from(input)
+            .apply(db(ctx), id)
+            .await
+            .graphql()
+            .map(Survey)
+    }
+
+    /// Deletes a survey and its master row; returns the deleted id.
+    async fn delete_survey(&self, ctx: &Context<'_>, id: Uuid) -> Result<Uuid> {
+        catalog::delete::<survey::Entity>(db(ctx), id)
+            .await
+            .graphql()
+            .map(|()| id)
+    }
+
+    /// Writes an entity's metadata: `metadata` replaces the document, `patch` is an RFC 7396
+    /// merge patch applied atomically (give exactly one). With `expectedVersion`, a master
+    /// at another version is a CONFLICT and nothing is written.
+    async fn update_entity_metadata(
+        &self,
+        ctx: &Context<'_>,
+        entity_type: EntityType,
+        entity_id: Uuid,
+        metadata: Option<Json<Value>>,
+        patch: Option<Json<Value>>,
+        expected_version: Option<i64>,
+    ) -> Result<MetadataSyncResult> {
+        let side = Side::Entity(entity_type.into(), entity_id);
+        write(ctx, side, metadata, patch, expected_version).await
+    }
+
+    /// Writes a master row's metadata, with the same arguments as `updateEntityMetadata`.
+    async fn update_master_metadata(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+        metadata: Option<Json<Value>>,
+        patch: Option<Json<Value>>,
+        expected_version: Option<i64>,
+    ) -> Result<MetadataSyncResult> {
+        write(ctx, Side::Master(id), metadata, patch, expected_version).await
+    }
+}
+
+async fn write(
+    ctx: &Context<'_>,
+    side: Side,
+    metadata: Option<Json<Value>>,
+    patch: Option<Json<Value>>,
+    expected_version: Option<i64>,
+) -> Result<MetadataSyncResult> {
+    if expected_version.is_some_and(|version| version < 1) {
+        return Err(ErrorCode::BadUserInput.error("`expectedVersion` starts at 1"));
+    }
+    let change =
+        MetadataChange::from_arguments(metadata.map(|j| j.0), patch.map(|j| j.0)).graphql()?;
+    let db = db(ctx);
+    let pair: MetadataPair = in_write_transaction(db, |tx| {
+        let change = change.clone();
+        Box::pin(async move { write_metadata(tx, side, &change, expected_version).await })
+    })
+    .await
+    .graphql()?;
+    let record = catalog::find_records(db, pair.entity_type, vec![pair.entity_id])
+        .await
+        .graphql()?
+        .pop()
+        .ok_or_else(|| internal(&format!("entity {} vanished after a write", pair.entity_id)))?;
+    let _: &sync::EntityType = &pair.entity_type;
+    Ok(MetadataSyncResult {
+        entity: MetadataEntity::from(record),
+        master: MetadataMaster(pair.master),
+    })
+}
+
+fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
+    ctx.data_unchecked::<DatabaseConnection>()
+}

@@ -1,0 +1,79 @@
+//! Cursor connections with keyset pagination by id.
+
+use async_graphql::connection::{Connection, CursorType, Edge};
+use async_graphql::{OutputType, Result};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use uuid::Uuid;
+
+use super::ErrorCode;
+
+pub const DEFAULT_PAGE_SIZE: i32 = 20;
+pub const MAX_PAGE_SIZE: i32 = 100;
+
+/// An opaque cursor: the URL-safe base64 of the row id.
+pub struct IdCursor(pub Uuid);
+
+impl CursorType for IdCursor {
+    type Error = String;
+
+    fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(s)
+            .map_err(|_| format!("invalid cursor {s:?}"))?;
+        Uuid::from_slice(&bytes)
+            .map(IdCursor)
+            .map_err(|_| format!("invalid cursor {s:?}"))
+    }
+
+    fn encode_cursor(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.0.as_bytes())
+    }
+}
+
+/// A validated page request: how many rows to show and after which id.
+pub struct PageRequest {
+    pub first: u64,
+    pub after: Option<Uuid>,
+}
+
+impl PageRequest {
+    pub fn new(first: Option<i32>, after: Option<String>) -> Result<Self> {
+        let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
+        if !(1..=MAX_PAGE_SIZE).contains(&first) {
+            return Err(ErrorCode::BadUserInput.error(format!(
+                "`first` must be between 1 and {MAX_PAGE_SIZE}, got {first}"
+            )));
+        }
+        let after = after
+            .map(|cursor| IdCursor::decode_cursor(&cursor).map(|c| c.0))
+            .transpose()
+            .map_err(|message| ErrorCode::BadUserInput.error(message))?;
+        Ok(PageRequest {
+            first: first as u64,
+            after,
+        })
+    }
+
+    /// How many rows to fetch: one more than shown, to learn whether a next page exists.
+    pub fn fetch_limit(&self) -> u64 {
+        self.first + 1
+    }
+
+    /// Builds the connection from the fetched rows.
+    pub fn connection<Row, Node: OutputType>(
+        &self,
+        mut rows: Vec<Row>,
+        id_of: impl Fn(&Row) -> Uuid,
+        node: impl Fn(Row) -> Node,
+    ) -> Connection<IdCursor, Node> {
+        let has_next = rows.len() as u64 > self.first;
+        rows.truncate(self.first as usize);
+        let mut connection = Connection::new(self.after.is_some(), has_next);
+        connection.edges = rows
+            .into_iter()
+            .map(|row| Edge::new(IdCursor(id_of(&row)), node(row)))
+            .collect();
+        connection
+    }
+}

@@ -1,0 +1,17 @@
+//! GraphQL object, interface, enum and input types.
+
+mod campaign;
+mod enums;
+mod master;
+mod metadata_entity;
+mod product;
+mod survey;
+mod sync_result;
+
+pub use campaign::{Campaign, CreateCampaignInput, UpdateCampaignInput};
+pub use enums::{CampaignStatus, EntityType};
+pub use master::MetadataMaster;
+pub use metadata_entity::MetadataEntity;
+pub use product::{CreateProductInput, Product, UpdateProductInput};
+pub use survey::{CreateSurveyInput, Survey, UpdateSurveyInput};
+pub use sync_result::MetadataSyncResult;

@@ -1,0 +1,112 @@
+//! The HTTP surface: `/graphql` (POST and GET, GraphiQL for browsers) and `/health`.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+use tokio::net::TcpListener;
+
+use crate::graphql::{AppSchema, build_schema};
+
+#[derive(Clone)]
+struct AppState {
+    schema: AppSchema,
+    db: DatabaseConnection,
+}
+
+/// The axum application over a migrated database.
+pub fn app(db: DatabaseConnection) -> Router {
+    let state = AppState {
+        schema: build_schema(db.clone()),
+        db,
+    };
+    Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/health", get(health))
+        .with_state(state)
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then drains in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Binds the listen address (port 0 picks a free port).
+pub async fn bind(address: SocketAddr) -> std::io::Result<TcpListener> {
+    TcpListener::bind(address).await
+}
+
+async fn graphql_post(State(state): State<AppState>, request: GraphQLRequest) -> GraphQLResponse {
+    state.schema.execute(request.into_inner()).await.into()
+}
+
+/// A browser (asking for HTML, with no query) gets GraphiQL; anything else is a GraphQL GET.
+async fn graphql_get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: axum::extract::Request,
+) -> Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if wants_html && request.uri().query().is_none() {
+        return Html(GRAPHIQL).into_response();
+    }
+    match <GraphQLRequest as axum::extract::FromRequest<()>>::from_request(request, &()).await {
+        Ok(request) => {
+            GraphQLResponse::from(state.schema.execute(request.into_inner()).await).into_response()
+        }
+        Err(rejection) => rejection.into_response(),
+    }
+}
+
+/// 200 when the database answers, 503 otherwise.
+async fn health(State(state): State<AppState>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => Json(json!({ "status": "ok" })).into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "health check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable" })),
+            )
+                .into_response()
+        }
+    }
+}
+
+const GRAPHIQL: &str = r#"<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>metadata-synergy · GraphiQL</title>
+  <link rel="stylesheet" href="https://unpkg.com/graphiql@3/graphiql.min.css">
+  <style>body { margin: 0; height: 100vh; } #graphiql { height: 100vh; }</style>
+</head>
+<body>
+  <div id="graphiql">Loading GraphiQL…</div>
+  <script crossorigin src="https://unpkg.com/react@18/umd/react.production.min.js"></script>
+  <script crossorigin src="https://unpkg.com/react-dom@18/umd/react-dom.production.min.js"></script>
+  <script crossorigin src="https://unpkg.com/graphiql@3/graphiql.min.js"></script>
+  <script>
+    const fetcher = GraphiQL.createFetcher({ url: window.location.pathname });
+    ReactDOM.createRoot(document.getElementById('graphiql'))
+      .render(React.createElement(GraphiQL, { fetcher }));
+  </script>
+</body>
+</html>
+"#;
