@@ -13,7 +13,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::json;
 use tokio::net::TcpListener;
 
-use crate::graphql::{AppSchema, build_schema};
+use crate::graphql::{self, AppSchema, build_schema};
 
 #[derive(Clone)]
 struct AppState {
@@ -50,7 +50,9 @@ pub async fn bind(address: SocketAddr) -> std::io::Result<TcpListener> {
 }
 
 async fn graphql_post(State(state): State<AppState>, request: GraphQLRequest) -> GraphQLResponse {
-    state.schema.execute(request.into_inner()).await.into()
+    graphql::execute(&state.schema, &state.db, request.into_inner())
+        .await
+        .into()
 }
 
 /// A browser (asking for HTML, with no query) gets GraphiQL; anything else is a GraphQL GET.

@@ -1,6 +1,7 @@
 //! The GraphQL adapter: a thin layer of types, loaders and resolvers over the
 //! [`crate::sync`] and [`crate::catalog`] domains.
 
+mod batching;
 mod error;
 mod error_codes;
 mod loaders;
@@ -9,10 +10,10 @@ mod pagination;
 mod query;
 mod types;
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{EmptySubscription, SDLExportOptions, Schema};
 use sea_orm::DatabaseConnection;
 
+pub use batching::execute;
 pub use error::ErrorCode;
 pub use mutation::Mutation;
 pub use query::Query;
@@ -20,23 +21,12 @@ pub use query::Query;
 /// The executable schema of the subgraph.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Builds the schema with federation v2 enabled; loaders batch reads across a request.
+/// Builds the schema with federation v2 enabled. Run requests through [`execute`], which
+/// adds the per-request loaders.
 pub fn build_schema(db: DatabaseConnection) -> AppSchema {
     Schema::build(Query, Mutation, EmptySubscription)
         .enable_federation()
         .extension(error_codes::ErrorCodes)
-        .data(DataLoader::new(
-            loaders::MasterLoader::new(db.clone()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            loaders::RecordLoader::new(db.clone()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            loaders::MasterByEntityLoader::new(db.clone()),
-            tokio::spawn,
-        ))
         .data(db)
         .finish()
 }

@@ -19,7 +19,7 @@ use crate::db::is_transient;
 /// The transaction a write runs in.
 pub type WriteTransaction = DatabaseTransaction;
 
-const MAX_ATTEMPTS: u32 = 12;
+const MAX_ATTEMPTS: u32 = 30;
 
 /// Errors that may carry a database error worth retrying.
 pub trait MaybeTransient: From<DbErr> {

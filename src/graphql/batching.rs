@@ -1,0 +1,99 @@
+//! Per-request DataLoaders whose batches run inside the request's own task.
+//!
+//! async-graphql's DataLoader collects keys for `delay` (1 ms) on a spawned task and
+//! then loads them. On a busy machine, resolving a wide list can take longer than that,
+//! and a batch would fire with only part of the keys. Here the loaders hand their batch
+//! futures back to the request, which polls them only after the executor has finished
+//! its current pass over the selection set: every key of a pass is registered before
+//! any batch runs, so a page of 100 campaigns with masters and entities always costs the
+//! same three statements.
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Request, Response};
+use futures_util::future::BoxFuture;
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use sea_orm::DatabaseConnection;
+use tokio::sync::mpsc;
+
+use super::AppSchema;
+use super::loaders::{MasterByEntityLoader, MasterLoader, RecordLoader};
+
+/// Executes `request` with fresh loaders, driving their batches in this task.
+pub async fn execute(schema: &AppSchema, db: &DatabaseConnection, request: Request) -> Response {
+    let (sender, batches) = mpsc::unbounded_channel::<BoxFuture<'static, ()>>();
+    let spawner = move |batch| {
+        // The receiver lives as long as the request; a send can only fail after it ended.
+        let _ = sender.send(batch);
+    };
+    let request = request
+        .data(DataLoader::new(
+            MasterLoader::new(db.clone()),
+            spawner.clone(),
+        ))
+        .data(DataLoader::new(
+            RecordLoader::new(db.clone()),
+            spawner.clone(),
+        ))
+        .data(DataLoader::new(
+            MasterByEntityLoader::new(db.clone()),
+            spawner,
+        ));
+    drive(schema.execute(request), batches).await
+}
+
+/// Polls `work` until it stops waking itself (async-graphql's joins yield after a
+/// share of their children), then every batch it queued, until `work` is done.
+async fn drive<T>(
+    work: impl Future<Output = T>,
+    mut queued: mpsc::UnboundedReceiver<BoxFuture<'static, ()>>,
+) -> T {
+    let mut work = pin!(work);
+    let mut running = FuturesUnordered::new();
+    std::future::poll_fn(|cx| {
+        for _ in 0..MAX_PASSES {
+            let waker = Arc::new(SelfWake {
+                woken: AtomicBool::new(false),
+                inner: cx.waker().clone(),
+            });
+            let flagged = Waker::from(waker.clone());
+            if let Poll::Ready(output) = work.as_mut().poll(&mut Context::from_waker(&flagged)) {
+                return Poll::Ready(output);
+            }
+            if !waker.woken.load(Ordering::SeqCst) {
+                break;
+            }
+        }
+        while let Poll::Ready(Some(batch)) = queued.poll_recv(cx) {
+            running.push(batch);
+        }
+        while let Poll::Ready(Some(())) = running.poll_next_unpin(cx) {}
+        Poll::Pending
+    })
+    .await
+}
+
+/// Upper bound on back-to-back polls of a request that keeps waking itself.
+const MAX_PASSES: usize = 256;
+
+/// Remembers whether the request woke itself during a poll, and forwards the wake.
+struct SelfWake {
+    woken: AtomicBool,
+    inner: Waker,
+}
+
+impl Wake for SelfWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::SeqCst);
+        self.inner.wake_by_ref();
+    }
+}

@@ -1,0 +1,256 @@
+//! Creating, changing and deleting through the API: both sides stay in sync.
+
+use serde_json::json;
+
+use crate::helpers::{create_campaign, spawn_app, uuid};
+
+const UPDATE_ENTITY: &str = include_str!("../operations/update_entity_metadata.graphql");
+const UPDATE_MASTER: &str = include_str!("../operations/update_master_metadata.graphql");
+const MASTER: &str = include_str!("../operations/master.graphql");
+
+#[tokio::test]
+async fn create_writes_both_rows_and_both_cross_references() {
+    let app = spawn_app().await;
+    let (id, master_id) = create_campaign(&app, json!({ "channel": "email" })).await;
+
+    let (entity_doc, master_doc, version) = app.pair("service_campaign_main", id).await;
+    assert_eq!(entity_doc, master_doc);
+    assert_eq!(
+        entity_doc,
+        json!({ "channel": "email", "metadata_master_id": master_id.to_string() })
+    );
+    assert_eq!(version, 1);
+
+    let master = app.graphql(MASTER, json!({ "id": master_id })).await.ok();
+    let master = &master["metadataMaster"];
+    assert_eq!(master["entityType"], "CAMPAIGN");
+    assert_eq!(uuid(&master["entityId"]), id);
+    assert_eq!(master["entityTable"], "service_campaign_main");
+    assert_eq!(master["inSync"], true);
+    assert_eq!(master["entity"]["__typename"], "Campaign");
+    assert_eq!(uuid(&master["entity"]["id"]), id);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn updates_on_either_side_reach_the_other_and_bump_once() {
+    let app = spawn_app().await;
+    let (id, master_id) = create_campaign(&app, json!({})).await;
+
+    let vars = json!({ "entityType": "CAMPAIGN", "entityId": id, "metadata": { "a": 1 } });
+    let data = app.graphql(UPDATE_ENTITY, vars).await.ok();
+    let result = &data["updateEntityMetadata"];
+    assert_eq!(result["master"]["version"], 2);
+    assert_eq!(result["master"]["inSync"], true);
+    assert_eq!(
+        result["entity"]["metadata"],
+        json!({ "a": 1, "metadata_master_id": master_id.to_string() })
+    );
+
+    let vars = json!({ "id": master_id, "metadata": { "b": 2 } });
+    let data = app.graphql(UPDATE_MASTER, vars).await.ok();
+    let result = &data["updateMasterMetadata"];
+    assert_eq!(result["master"]["version"], 3);
+    assert_eq!(
+        result["entity"]["metadata"],
+        json!({ "b": 2, "metadata_master_id": master_id.to_string() })
+    );
+
+    let (entity_doc, master_doc, version) = app.pair("service_campaign_main", id).await;
+    assert_eq!(entity_doc, master_doc);
+    assert_eq!(version, 3);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn merge_patch_is_applied_atomically_with_rfc_7396_semantics() {
+    let app = spawn_app().await;
+    let (id, master_id) = create_campaign(
+        &app,
+        json!({ "keep": 1, "drop": 2, "nested": { "x": 1, "y": 2 } }),
+    )
+    .await;
+
+    let patch = json!({ "drop": null, "nested": { "y": null, "z": 3 }, "added": [1, 2] });
+    let vars = json!({ "entityType": "CAMPAIGN", "entityId": id, "patch": patch });
+    let data = app.graphql(UPDATE_ENTITY, vars).await.ok();
+    let expected = json!({
+        "keep": 1, "nested": { "x": 1, "z": 3 }, "added": [1, 2],
+        "metadata_master_id": master_id.to_string()
+    });
+    assert_eq!(data["updateEntityMetadata"]["master"]["metadata"], expected);
+
+    let vars = json!({ "id": master_id, "patch": { "metadata_master_id": null, "keep": 5 } });
+    let data = app.graphql(UPDATE_MASTER, vars).await.ok();
+    let doc = &data["updateMasterMetadata"]["entity"]["metadata"];
+    assert_eq!(doc["keep"], 5);
+    assert_eq!(
+        doc["metadata_master_id"],
+        master_id.to_string(),
+        "the cross reference is kept"
+    );
+    let (entity_doc, master_doc, version) = app.pair("service_campaign_main", id).await;
+    assert_eq!(entity_doc, master_doc);
+    assert_eq!(version, 3);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn stale_expected_version_is_a_conflict_and_writes_nothing() {
+    let app = spawn_app().await;
+    let (id, master_id) = create_campaign(&app, json!({ "a": 1 })).await;
+
+    let ok = json!({ "entityType": "CAMPAIGN", "entityId": id, "patch": { "a": 2 }, "expectedVersion": 1 });
+    assert_eq!(
+        app.graphql(UPDATE_ENTITY, ok).await.ok()["updateEntityMetadata"]["master"]["version"],
+        2
+    );
+
+    let stale = json!({ "id": master_id, "patch": { "a": 3 }, "expectedVersion": 1 });
+    let reply = app.graphql(UPDATE_MASTER, stale).await;
+    assert_eq!(reply.code(), "CONFLICT");
+    assert!(reply.data.is_null());
+    let (entity_doc, master_doc, version) = app.pair("service_campaign_main", id).await;
+    assert_eq!(
+        (entity_doc["a"].clone(), master_doc["a"].clone(), version),
+        (json!(2), json!(2), 2)
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_write_that_changes_nothing_bumps_nothing() {
+    let app = spawn_app().await;
+    let (id, master_id) = create_campaign(&app, json!({ "a": 1, "b": [1, 2] })).await;
+
+    let same =
+        json!({ "entityType": "CAMPAIGN", "entityId": id, "metadata": { "b": [1, 2], "a": 1 } });
+    assert_eq!(
+        app.graphql(UPDATE_ENTITY, same).await.ok()["updateEntityMetadata"]["master"]["version"],
+        1
+    );
+    let same_patch = json!({ "id": master_id, "patch": { "a": 1 } });
+    assert_eq!(
+        app.graphql(UPDATE_MASTER, same_patch).await.ok()["updateMasterMetadata"]["master"]["version"],
+        1
+    );
+    let (_, _, version) = app.pair("service_campaign_main", id).await;
+    assert_eq!(version, 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn deleting_an_entity_removes_its_master() {
+    let app = spawn_app().await;
+    let (id, master_id) = create_campaign(&app, json!({})).await;
+
+    let data = app
+        .graphql(
+            "mutation($id: UUID!) { deleteCampaign(id: $id) }",
+            json!({ "id": id }),
+        )
+        .await
+        .ok();
+    assert_eq!(uuid(&data["deleteCampaign"]), id);
+    let data = app.graphql(MASTER, json!({ "id": master_id })).await.ok();
+    assert!(data["metadataMaster"].is_null());
+    let again = app
+        .graphql(
+            "mutation($id: UUID!) { deleteCampaign(id: $id) }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(again.code(), "NOT_FOUND");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn products_and_surveys_share_the_same_sync() {
+    let app = spawn_app().await;
+    let product = app
+        .graphql(
+            "mutation { createProduct(input: { name: \"Mug\", sku: \"MUG-1\", metadata: { color: \"red\" } }) { id metadataMaster { id version entityType } } }",
+            json!({}),
+        )
+        .await
+        .ok();
+    let product_id = uuid(&product["createProduct"]["id"]);
+    assert_eq!(
+        product["createProduct"]["metadataMaster"]["entityType"],
+        "PRODUCT"
+    );
+    let survey = app
+        .graphql(
+            "mutation { createSurvey(input: { title: \"NPS\" }) { id metadata } }",
+            json!({}),
+        )
+        .await
+        .ok();
+    let survey_id = uuid(&survey["createSurvey"]["id"]);
+
+    let update = app
+        .graphql(
+            "mutation($id: UUID!) { updateProduct(id: $id, input: { name: \"Big mug\", metadata: { color: \"blue\" } }) { name metadata metadataMaster { version metadata } } }",
+            json!({ "id": product_id }),
+        )
+        .await
+        .ok();
+    let product = &update["updateProduct"];
+    assert_eq!(product["name"], "Big mug");
+    assert_eq!(product["metadata"], product["metadataMaster"]["metadata"]);
+    assert_eq!(product["metadataMaster"]["version"], 2);
+
+    let vars = json!({ "entityType": "SURVEY", "entityId": survey_id, "patch": { "q": 1 } });
+    let data = app.graphql(UPDATE_ENTITY, vars).await.ok();
+    assert_eq!(data["updateEntityMetadata"]["entity"]["metadata"]["q"], 1);
+    let (entity_doc, master_doc, version) = app.pair("service_survey_main", survey_id).await;
+    assert_eq!((entity_doc == master_doc, version), (true, 2));
+
+    let renamed = app
+        .graphql("mutation($id: UUID!) { updateSurvey(id: $id, input: { title: \"CSAT\" }) { title metadataMaster { version } } }", json!({ "id": survey_id }))
+        .await
+        .ok();
+    assert_eq!(renamed["updateSurvey"]["title"], "CSAT");
+    assert_eq!(
+        renamed["updateSurvey"]["metadataMaster"]["version"], 2,
+        "a column change is no metadata change"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn pages_follow_cursors_to_the_end() {
+    let app = spawn_app().await;
+    for _ in 0..5 {
+        create_campaign(&app, json!({})).await;
+    }
+    let query = include_str!("../operations/campaign_page.graphql");
+    let first = app.graphql(query, json!({ "first": 3 })).await.ok();
+    let page = &first["campaigns"];
+    assert_eq!(page["edges"].as_array().unwrap().len(), 3);
+    assert_eq!(page["pageInfo"]["hasNextPage"], true);
+    let second = app
+        .graphql(
+            query,
+            json!({ "first": 3, "after": page["pageInfo"]["endCursor"] }),
+        )
+        .await
+        .ok();
+    let page = &second["campaigns"];
+    assert_eq!(page["edges"].as_array().unwrap().len(), 2);
+    assert_eq!(page["pageInfo"]["hasNextPage"], false);
+    assert_eq!(page["pageInfo"]["hasPreviousPage"], true);
+
+    let masters = app
+        .graphql("{ metadataMasters(entityType: CAMPAIGN, first: 10) { edges { node { entityType } } } }", json!({}))
+        .await
+        .ok();
+    assert_eq!(
+        masters["metadataMasters"]["edges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+    app.stop().await;
+}

@@ -1,0 +1,130 @@
+//! Federation: `_service.sdl` is `schema.graphql`, `_entities` resolves every key in batches.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{create_campaign, spawn_app, uuid};
+
+const ENTITIES: &str = include_str!("../operations/entities.graphql");
+
+#[tokio::test]
+async fn service_sdl_is_the_checked_in_schema() {
+    let app = spawn_app().await;
+    let data = app.graphql("{ _service { sdl } }", json!({})).await.ok();
+    let served = data["_service"]["sdl"].as_str().unwrap();
+    let checked_in = include_str!("../../schema.graphql");
+    assert!(
+        served == checked_in,
+        "schema.graphql is stale: run `cargo run -- export-schema --output schema.graphql`"
+    );
+    assert!(served.contains("@link(\n\turl: \"https://specs.apollo.dev/federation/v2"));
+    assert!(served.contains(
+        "type MetadataMaster @key(fields: \"id\") @key(fields: \"entityType entityId\")"
+    ));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn entities_resolve_by_every_key() {
+    let app = spawn_app().await;
+    let (campaign_id, master_id) = create_campaign(&app, json!({})).await;
+    let product = app
+        .graphql(
+            "mutation { createProduct(input: { name: \"Mug\", sku: \"M-1\" }) { id } }",
+            json!({}),
+        )
+        .await
+        .ok();
+    let survey = app
+        .graphql(
+            "mutation { createSurvey(input: { title: \"NPS\" }) { id } }",
+            json!({}),
+        )
+        .await
+        .ok();
+    let representations = json!([
+        { "__typename": "Campaign", "id": campaign_id },
+        { "__typename": "Product", "id": product["createProduct"]["id"] },
+        { "__typename": "Survey", "id": survey["createSurvey"]["id"] },
+        { "__typename": "MetadataMaster", "id": master_id },
+        { "__typename": "MetadataMaster", "entityType": "CAMPAIGN", "entityId": campaign_id },
+        { "__typename": "Campaign", "id": uuid::Uuid::now_v7() },
+    ]);
+    let data = app
+        .graphql(ENTITIES, json!({ "representations": representations }))
+        .await
+        .ok();
+    let entities = data["_entities"].as_array().unwrap();
+    assert_eq!(entities[0]["__typename"], "Campaign");
+    assert_eq!(uuid(&entities[0]["id"]), campaign_id);
+    assert_eq!(entities[1]["sku"], "M-1");
+    assert_eq!(entities[2]["title"], "NPS");
+    assert_eq!(uuid(&entities[3]["id"]), master_id);
+    assert_eq!(uuid(&entities[4]["id"]), master_id);
+    assert_eq!(entities[4]["entityType"], "CAMPAIGN");
+    assert_eq!(entities[5], Value::Null, "an unknown id resolves to null");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn representations_without_a_key_are_bad_user_input() {
+    let app = spawn_app().await;
+    for representation in [
+        json!({ "__typename": "Campaign", "name": "x" }),
+        json!({ "__typename": "Campaign", "id": "not-a-uuid" }),
+        json!({ "__typename": "MetadataMaster", "entityId": uuid::Uuid::now_v7() }),
+        json!({ "__typename": "Nope", "id": uuid::Uuid::now_v7() }),
+    ] {
+        let reply = app
+            .graphql(ENTITIES, json!({ "representations": [representation] }))
+            .await;
+        assert_eq!(reply.code(), "BAD_USER_INPUT", "{representation}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_thousand_representations_cost_one_query_per_entity_type() {
+    let app = spawn_app().await;
+    let mut representations = Vec::new();
+    for i in 0..1000 {
+        let reply = if i % 2 == 0 {
+            app.graphql(
+                "mutation($n: String!) { createSurvey(input: { title: $n }) { id } }",
+                json!({ "n": format!("s{i}") }),
+            )
+            .await
+            .ok()["createSurvey"]["id"]
+                .clone()
+        } else {
+            app.graphql(
+                "mutation($n: String!) { createProduct(input: { name: $n, sku: $n }) { id } }",
+                json!({ "n": format!("p{i}") }),
+            )
+            .await
+            .ok()["createProduct"]["id"]
+                .clone()
+        };
+        let typename = if i % 2 == 0 { "Survey" } else { "Product" };
+        representations.push(json!({ "__typename": typename, "id": reply }));
+    }
+    app.reset_statement_count();
+    let data = app
+        .graphql(ENTITIES, json!({ "representations": representations }))
+        .await
+        .ok();
+    assert_eq!(
+        data["_entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| !e.is_null())
+            .count(),
+        1000
+    );
+    assert_eq!(
+        app.statement_count(),
+        2,
+        "one SELECT for surveys, one for products"
+    );
+    app.stop().await;
+}

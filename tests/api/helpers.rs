@@ -1,0 +1,254 @@
+//! `spawn_app()`: a migrated database of its own and the app listening on 127.0.0.1:0.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement, Value};
+use serde_json::{Value as Json, json};
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+pub struct TestApp {
+    pub address: String,
+    pub db: DatabaseConnection,
+    pub client: reqwest::Client,
+    statements: Arc<AtomicUsize>,
+    shutdown: Option<oneshot::Sender<()>>,
+    drop_database: Option<(String, String)>,
+}
+
+/// A GraphQL response split into data and errors.
+#[derive(Debug)]
+pub struct Reply {
+    pub data: Json,
+    pub errors: Vec<Json>,
+}
+
+impl Reply {
+    /// The `extensions.code` of the first error.
+    pub fn code(&self) -> &str {
+        self.errors
+            .first()
+            .and_then(|e| e["extensions"]["code"].as_str())
+            .unwrap_or("<none>")
+    }
+
+    pub fn ok(self) -> Json {
+        assert!(
+            self.errors.is_empty(),
+            "unexpected errors: {:#?}",
+            self.errors
+        );
+        self.data
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    if std::env::var_os("TEST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("metadata_synergy=debug")
+            .try_init();
+    }
+    let (url, drop_database) = fresh_database().await;
+    let mut db = metadata_synergy::db::connect(&url).await.expect("connect");
+    let statements = Arc::new(AtomicUsize::new(0));
+    let counter = statements.clone();
+    db.set_metric_callback(move |_info| {
+        if std::env::var("PRINT_SQL").is_ok() {
+            eprintln!(
+                "SQL: {} params={:?}",
+                _info.statement.sql.chars().take(60).collect::<String>(),
+                _info.statement.values.as_ref().map(|v| v.0.len())
+            );
+        }
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    metadata_synergy::db::migrate(&db).await.expect("migrate");
+    let listener = metadata_synergy::server::bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    let app = metadata_synergy::app(db.clone());
+    tokio::spawn(metadata_synergy::server::serve(listener, app, async {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        address,
+        db,
+        client: reqwest::Client::new(),
+        statements,
+        shutdown: Some(shutdown),
+        drop_database,
+    }
+}
+
+/// SQLite: a file in the temp dir. PostgreSQL: `CREATE DATABASE` next to TEST_DATABASE_URL.
+async fn fresh_database() -> (String, Option<(String, String)>) {
+    let name = format!("ms_test_{}", Uuid::new_v4().simple());
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let admin = sea_orm::Database::connect(&admin_url)
+                .await
+                .expect("connect TEST_DATABASE_URL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create db");
+            // Raw writes to both sides of one pair can deadlock (see README); PostgreSQL
+            // resolves that after deadlock_timeout (1 s by default). Shorter here so the
+            // concurrency test spends its time writing rather than waiting.
+            admin
+                .execute_unprepared(&format!(
+                    "ALTER DATABASE {name} SET deadlock_timeout = '20ms'"
+                ))
+                .await
+                .expect("set deadlock_timeout");
+            admin.close().await.ok();
+            let base = admin_url
+                .rsplit_once('/')
+                .map_or(admin_url.as_str(), |(base, _)| base);
+            (format!("{base}/{name}"), Some((admin_url.clone(), name)))
+        }
+        _ => {
+            let path = std::env::temp_dir().join(format!("{name}.sqlite"));
+            (format!("sqlite://{}?mode=rwc", path.display()), None)
+        }
+    }
+}
+
+impl TestApp {
+    pub fn backend(&self) -> DatabaseBackend {
+        self.db.get_database_backend()
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.backend() == DatabaseBackend::Postgres
+    }
+
+    /// Runs a GraphQL operation over HTTP.
+    pub async fn graphql(&self, query: &str, variables: Json) -> Reply {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request");
+        let body: Json = response.json().await.expect("json body");
+        let errors = body["errors"].as_array().cloned().unwrap_or_default();
+        Reply {
+            data: body["data"].clone(),
+            errors,
+        }
+    }
+
+    pub fn reset_statement_count(&self) {
+        self.statements.store(0, Ordering::SeqCst);
+    }
+
+    pub fn statement_count(&self) -> usize {
+        self.statements.load(Ordering::SeqCst)
+    }
+
+    /// Raw SQL with `$1`-style placeholders on either backend (another service's write path).
+    pub async fn sql(&self, sql: &str, values: Vec<Value>) -> Result<u64, sea_orm::DbErr> {
+        let statement = self.statement(sql, values);
+        self.db
+            .execute_raw(statement)
+            .await
+            .map(|r| r.rows_affected())
+    }
+
+    pub async fn sql_rows(&self, sql: &str, values: Vec<Value>) -> Vec<sea_orm::QueryResult> {
+        self.db
+            .query_all_raw(self.statement(sql, values))
+            .await
+            .expect("query")
+    }
+
+    fn statement(&self, sql: &str, values: Vec<Value>) -> Statement {
+        let sql = match self.backend() {
+            DatabaseBackend::Sqlite => numbered_placeholders(sql),
+            _ => sql.to_owned(),
+        };
+        Statement::from_sql_and_values(self.backend(), sql, values)
+    }
+
+    /// Both documents and the version of a pair, read straight from the tables.
+    pub async fn pair(&self, table: &str, entity_id: Uuid) -> (Json, Json, i64) {
+        let sql = format!(
+            "SELECT e.metadata AS entity_metadata, m.metadata AS master_metadata, m.version AS version \
+             FROM {table} e JOIN _metadata_master m ON m.id = e.metadata_master_id WHERE e.id = $1"
+        );
+        let rows = self.sql_rows(&sql, vec![entity_id.into()]).await;
+        let row = rows.first().expect("pair exists");
+        (
+            row.try_get("", "entity_metadata").unwrap(),
+            row.try_get("", "master_metadata").unwrap(),
+            row.try_get("", "version").unwrap(),
+        )
+    }
+
+    /// Stops the server and drops the per-test PostgreSQL database.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        self.db.clone().close().await.ok();
+        if let Some((admin_url, name)) = self.drop_database.take()
+            && let Ok(admin) = sea_orm::Database::connect(&admin_url).await
+        {
+            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            let _ = admin.execute_unprepared(&drop).await;
+        }
+    }
+}
+
+/// Creates a campaign through the API; returns (campaign id, master id).
+pub async fn create_campaign(app: &TestApp, metadata: Json) -> (Uuid, Uuid) {
+    let data = app
+        .graphql(
+            include_str!("../operations/create_campaign.graphql"),
+            json!({ "input": { "name": "Spring sale", "metadata": metadata } }),
+        )
+        .await
+        .ok();
+    let campaign = &data["createCampaign"];
+    (
+        uuid(&campaign["id"]),
+        uuid(&campaign["metadataMaster"]["id"]),
+    )
+}
+
+pub fn uuid(value: &Json) -> Uuid {
+    value
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not a uuid: {value}"))
+}
+
+/// Raw SQL that adds `key: value` to an entity's or master's metadata, per backend.
+pub fn merge_key_sql(app: &TestApp, table: &str) -> String {
+    if app.is_postgres() {
+        format!(
+            "UPDATE {table} SET metadata = metadata || jsonb_build_object($2::text, $3::bigint) WHERE id = $1"
+        )
+    } else {
+        format!("UPDATE {table} SET metadata = json_set(metadata, '$.' || $2, $3) WHERE id = $1")
+    }
+}
+
+/// `$1` → `?1` (SQLite's numbered parameters), leaving `'$.path'` strings alone.
+fn numbered_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

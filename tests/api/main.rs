@@ -1,0 +1,10 @@
+//! Integration tests: the real app on port 0, spoken to over HTTP. They run on SQLite by
+//! default and on PostgreSQL when `TEST_DATABASE_URL` is set (a fresh database per test).
+
+mod concurrency;
+mod crud;
+mod errors;
+mod federation;
+mod helpers;
+mod raw_sql;
+mod statements;
