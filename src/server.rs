@@ -3,8 +3,9 @@
 use std::future::Future;
 use std::net::SocketAddr;
 
+use async_graphql_axum::rejection::GraphQLRejection;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
-use axum::extract::State;
+use axum::extract::{FromRequest, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -68,12 +69,23 @@ async fn graphql_get(
     if wants_html && request.uri().query().is_none() {
         return Html(GRAPHIQL).into_response();
     }
-    match <GraphQLRequest as axum::extract::FromRequest<()>>::from_request(request, &()).await {
-        Ok(request) => {
-            GraphQLResponse::from(state.schema.execute(request.into_inner()).await).into_response()
-        }
-        Err(rejection) => rejection.into_response(),
+    let request = match GraphQLRequest::<GraphQLRejection>::from_request(request, &()).await {
+        Ok(request) => request.into_inner(),
+        Err(rejection) => return rejection.into_response(),
+    };
+    if graphql::changes_data(&request) {
+        let body = json!({ "errors": [{
+            "message": "only queries may be sent with GET; send mutations with POST",
+            "extensions": { "code": "BAD_USER_INPUT" }
+        }] });
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "POST")],
+            Json(body),
+        )
+            .into_response();
     }
+    GraphQLResponse::from(graphql::execute(&state.schema, &state.db, request).await).into_response()
 }
 
 /// 200 when the database answers, 503 otherwise.

@@ -4,6 +4,7 @@
 mod batching;
 mod error;
 mod error_codes;
+mod http_get;
 mod loaders;
 mod mutation;
 mod pagination;
@@ -15,6 +16,7 @@ use sea_orm::DatabaseConnection;
 
 pub use batching::execute;
 pub use error::ErrorCode;
+pub use http_get::changes_data;
 pub use mutation::Mutation;
 pub use query::Query;
 

@@ -6,5 +6,6 @@ mod crud;
 mod errors;
 mod federation;
 mod helpers;
+mod http;
 mod raw_sql;
 mod statements;
