@@ -14,7 +14,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::json;
 use tokio::net::TcpListener;
 
-use crate::graphql::{self, AppSchema, build_schema};
+use crate::graphql::{self, AppSchema, RequestActor, build_schema};
 
 #[derive(Clone)]
 struct AppState {
@@ -50,10 +50,25 @@ pub async fn bind(address: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::bind(address).await
 }
 
-async fn graphql_post(State(state): State<AppState>, request: GraphQLRequest) -> GraphQLResponse {
-    graphql::execute(&state.schema, &state.db, request.into_inner())
+async fn graphql_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: GraphQLRequest,
+) -> GraphQLResponse {
+    let request = request.into_inner().data(actor(&headers));
+    graphql::execute(&state.schema, &state.db, request)
         .await
         .into()
+}
+
+/// The `x-actor` header, when present and valid UTF-8.
+fn actor(headers: &HeaderMap) -> RequestActor {
+    RequestActor(
+        headers
+            .get("x-actor")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned),
+    )
 }
 
 /// A browser (asking for HTML, with no query) gets GraphiQL; anything else is a GraphQL GET.
@@ -85,6 +100,7 @@ async fn graphql_get(
         )
             .into_response();
     }
+    let request = request.data(actor(&headers));
     GraphQLResponse::from(graphql::execute(&state.schema, &state.db, request).await).into_response()
 }
 

@@ -8,6 +8,7 @@ mod m0001_metadata_master;
 mod m0002_campaign;
 mod m0003_product;
 mod m0004_survey;
+mod m0005_metadata_events;
 pub mod sync_triggers;
 
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_campaign::Migration),
             Box::new(m0003_product::Migration),
             Box::new(m0004_survey::Migration),
+            Box::new(m0005_metadata_events::Migration),
         ]
     }
 }

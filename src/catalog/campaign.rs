@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::CatalogError;
 use super::record::{CatalogEntity, Record, find, initial_metadata, require_text, update_record};
-use crate::sync::{EntityType, in_write_transaction};
+use crate::sync::{EntityType, WriteOrigin, in_write_transaction};
 
 impl CatalogEntity for campaign::Entity {
     const TYPE: EntityType = EntityType::Campaign;
@@ -38,11 +38,15 @@ pub struct CampaignChanges {
 
 impl NewCampaign {
     /// Inserts the campaign; its trigger creates the master row in the same transaction.
-    pub async fn create(self, db: &DatabaseConnection) -> Result<campaign::Model, CatalogError> {
+    pub async fn create(
+        self,
+        db: &DatabaseConnection,
+        origin: &WriteOrigin,
+    ) -> Result<campaign::Model, CatalogError> {
         require_text("name", &self.name)?;
         let (id, master_id) = (Uuid::now_v7(), Uuid::now_v7());
         let metadata = initial_metadata(self.metadata, master_id)?;
-        in_write_transaction(db, |tx| {
+        in_write_transaction(db, origin, |tx| {
             let now = Utc::now();
             let row = campaign::ActiveModel {
                 id: Set(id),
@@ -72,6 +76,7 @@ impl CampaignChanges {
         self,
         db: &DatabaseConnection,
         id: Uuid,
+        origin: &WriteOrigin,
     ) -> Result<campaign::Model, CatalogError> {
         if let Some(name) = &self.name {
             require_text("name", name)?;
@@ -81,7 +86,7 @@ impl CampaignChanges {
             status,
             metadata,
         } = self;
-        update_record::<campaign::Entity, _>(db, id, metadata, move |row| {
+        update_record::<campaign::Entity, _>(db, id, metadata, origin, move |row| {
             if let Some(name) = &name {
                 row.name = Set(name.clone());
             }

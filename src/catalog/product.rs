@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::CatalogError;
 use super::record::{CatalogEntity, Record, find, initial_metadata, require_text, update_record};
-use crate::sync::{EntityType, in_write_transaction};
+use crate::sync::{EntityType, WriteOrigin, in_write_transaction};
 
 impl CatalogEntity for product::Entity {
     const TYPE: EntityType = EntityType::Product;
@@ -39,12 +39,16 @@ pub struct ProductChanges {
 impl NewProduct {
     /// Inserts the product; its trigger creates the master row in the same transaction.
     /// A SKU already in use is a conflict.
-    pub async fn create(self, db: &DatabaseConnection) -> Result<product::Model, CatalogError> {
+    pub async fn create(
+        self,
+        db: &DatabaseConnection,
+        origin: &WriteOrigin,
+    ) -> Result<product::Model, CatalogError> {
         require_text("name", &self.name)?;
         require_text("sku", &self.sku)?;
         let (id, master_id) = (Uuid::now_v7(), Uuid::now_v7());
         let metadata = initial_metadata(self.metadata, master_id)?;
-        in_write_transaction(db, |tx| {
+        in_write_transaction(db, origin, |tx| {
             let now = Utc::now();
             let row = product::ActiveModel {
                 id: Set(id),
@@ -74,6 +78,7 @@ impl ProductChanges {
         self,
         db: &DatabaseConnection,
         id: Uuid,
+        origin: &WriteOrigin,
     ) -> Result<product::Model, CatalogError> {
         for (field, value) in [("name", &self.name), ("sku", &self.sku)] {
             if let Some(value) = value {
@@ -85,7 +90,7 @@ impl ProductChanges {
             sku,
             metadata,
         } = self;
-        update_record::<product::Entity, _>(db, id, metadata, move |row| {
+        update_record::<product::Entity, _>(db, id, metadata, origin, move |row| {
             if let Some(name) = &name {
                 row.name = Set(name.clone());
             }

@@ -9,7 +9,9 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::CatalogError;
-use crate::sync::{EntityType, MetadataChange, Side, in_write_transaction, write_metadata};
+use crate::sync::{
+    EntityType, MetadataChange, Side, WriteOrigin, in_write_transaction, write_metadata,
+};
 
 /// A SeaORM entity registered as a metadata entity type.
 pub trait CatalogEntity: EntityTrait {
@@ -110,8 +112,9 @@ pub async fn page<E: CatalogEntity>(
 pub async fn delete<E: CatalogEntity>(
     db: &DatabaseConnection,
     id: Uuid,
+    origin: &WriteOrigin,
 ) -> Result<(), CatalogError> {
-    in_write_transaction(db, |tx| {
+    in_write_transaction(db, origin, |tx| {
         Box::pin(async move {
             let result = E::delete_many()
                 .filter(E::id_column().eq(id))
@@ -156,6 +159,7 @@ pub(super) async fn update_record<E, F>(
     db: &DatabaseConnection,
     id: Uuid,
     metadata: Option<Value>,
+    origin: &WriteOrigin,
     apply: F,
 ) -> Result<E::Model, CatalogError>
 where
@@ -169,7 +173,7 @@ where
         id,
     };
     let apply = std::sync::Arc::new(apply);
-    in_write_transaction(db, |tx| {
+    in_write_transaction(db, origin, |tx| {
         let metadata = metadata.clone();
         let apply = apply.clone();
         Box::pin(async move {

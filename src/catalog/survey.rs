@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::CatalogError;
 use super::record::{CatalogEntity, Record, find, initial_metadata, require_text, update_record};
-use crate::sync::{EntityType, in_write_transaction};
+use crate::sync::{EntityType, WriteOrigin, in_write_transaction};
 
 impl CatalogEntity for survey::Entity {
     const TYPE: EntityType = EntityType::Survey;
@@ -36,11 +36,15 @@ pub struct SurveyChanges {
 
 impl NewSurvey {
     /// Inserts the survey; its trigger creates the master row in the same transaction.
-    pub async fn create(self, db: &DatabaseConnection) -> Result<survey::Model, CatalogError> {
+    pub async fn create(
+        self,
+        db: &DatabaseConnection,
+        origin: &WriteOrigin,
+    ) -> Result<survey::Model, CatalogError> {
         require_text("title", &self.title)?;
         let (id, master_id) = (Uuid::now_v7(), Uuid::now_v7());
         let metadata = initial_metadata(self.metadata, master_id)?;
-        in_write_transaction(db, |tx| {
+        in_write_transaction(db, origin, |tx| {
             let now = Utc::now();
             let row = survey::ActiveModel {
                 id: Set(id),
@@ -69,12 +73,13 @@ impl SurveyChanges {
         self,
         db: &DatabaseConnection,
         id: Uuid,
+        origin: &WriteOrigin,
     ) -> Result<survey::Model, CatalogError> {
         if let Some(title) = &self.title {
             require_text("title", title)?;
         }
         let SurveyChanges { title, metadata } = self;
-        update_record::<survey::Entity, _>(db, id, metadata, move |row| {
+        update_record::<survey::Entity, _>(db, id, metadata, origin, move |row| {
             if let Some(title) = &title {
                 row.title = Set(title.clone());
             }

@@ -20,6 +20,10 @@ pub use http_get::changes_data;
 pub use mutation::Mutation;
 pub use query::Query;
 
+/// Who sent the request (the `x-actor` header), recorded with the events of its writes.
+#[derive(Clone, Debug, Default)]
+pub struct RequestActor(pub Option<String>);
+
 /// The executable schema of the subgraph.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 

@@ -4,17 +4,19 @@ use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::ErrorCode;
 use super::error::{IntoGraphql, internal};
 use super::types::{
     Campaign, CreateCampaignInput, CreateProductInput, CreateSurveyInput, EntityType,
     MetadataEntity, MetadataMaster, MetadataSyncResult, Product, Survey, UpdateCampaignInput,
     UpdateProductInput, UpdateSurveyInput,
 };
+use super::{ErrorCode, RequestActor};
 use crate::catalog::{
     self, CampaignChanges, NewCampaign, NewProduct, NewSurvey, ProductChanges, SurveyChanges,
 };
-use crate::sync::{self, MetadataChange, MetadataPair, Side, in_write_transaction, write_metadata};
+use crate::sync::{
+    MetadataChange, MetadataPair, Side, WriteOrigin, in_write_transaction, write_metadata,
+};
 
 /// Writes. Every metadata write reaches both the entity and its master in one transaction.
 pub struct Mutation;
@@ -28,7 +30,7 @@ impl Mutation {
         input: CreateCampaignInput,
     ) -> Result<Campaign> {
         NewCampaign::from(input)
-            .create(db(ctx))
+            .create(db(ctx), &origin(ctx))
             .await
             .graphql()
             .map(Campaign)
@@ -42,7 +44,7 @@ impl Mutation {
         input: UpdateCampaignInput,
     ) -> Result<Campaign> {
         CampaignChanges::from(input)
-            .apply(db(ctx), id)
+            .apply(db(ctx), id, &origin(ctx))
             .await
             .graphql()
             .map(Campaign)
@@ -50,7 +52,7 @@ impl Mutation {
 
     /// Deletes a campaign and its master row; returns the deleted id.
     async fn delete_campaign(&self, ctx: &Context<'_>, id: Uuid) -> Result<Uuid> {
-        catalog::delete::<campaign::Entity>(db(ctx), id)
+        catalog::delete::<campaign::Entity>(db(ctx), id, &origin(ctx))
             .await
             .graphql()
             .map(|()| id)
@@ -63,7 +65,7 @@ impl Mutation {
         input: CreateProductInput,
     ) -> Result<Product> {
         NewProduct::from(input)
-            .create(db(ctx))
+            .create(db(ctx), &origin(ctx))
             .await
             .graphql()
             .map(Product)
@@ -77,7 +79,7 @@ impl Mutation {
         input: UpdateProductInput,
     ) -> Result<Product> {
         ProductChanges::from(input)
-            .apply(db(ctx), id)
+            .apply(db(ctx), id, &origin(ctx))
             .await
             .graphql()
             .map(Product)
@@ -85,7 +87,7 @@ impl Mutation {
 
     /// Deletes a product and its master row; returns the deleted id.
     async fn delete_product(&self, ctx: &Context<'_>, id: Uuid) -> Result<Uuid> {
-        catalog::delete::<product::Entity>(db(ctx), id)
+        catalog::delete::<product::Entity>(db(ctx), id, &origin(ctx))
             .await
             .graphql()
             .map(|()| id)
@@ -94,7 +96,7 @@ impl Mutation {
     /// Creates a survey and its master row.
     async fn create_survey(&self, ctx: &Context<'_>, input: CreateSurveyInput) -> Result<Survey> {
         NewSurvey::from(input)
-            .create(db(ctx))
+            .create(db(ctx), &origin(ctx))
             .await
             .graphql()
             .map(Survey)
@@ -108,7 +110,7 @@ impl Mutation {
         input: UpdateSurveyInput,
     ) -> Result<Survey> {
         SurveyChanges::from(input)
-            .apply(db(ctx), id)
+            .apply(db(ctx), id, &origin(ctx))
             .await
             .graphql()
             .map(Survey)
@@ -116,7 +118,7 @@ impl Mutation {
 
     /// Deletes a survey and its master row; returns the deleted id.
     async fn delete_survey(&self, ctx: &Context<'_>, id: Uuid) -> Result<Uuid> {
-        catalog::delete::<survey::Entity>(db(ctx), id)
+        catalog::delete::<survey::Entity>(db(ctx), id, &origin(ctx))
             .await
             .graphql()
             .map(|()| id)
@@ -164,7 +166,7 @@ async fn write(
     let change =
         MetadataChange::from_arguments(metadata.map(|j| j.0), patch.map(|j| j.0)).graphql()?;
     let db = db(ctx);
-    let pair: MetadataPair = in_write_transaction(db, |tx| {
+    let pair: MetadataPair = in_write_transaction(db, &origin(ctx), |tx| {
         let change = change.clone();
         Box::pin(async move { write_metadata(tx, side, &change, expected_version).await })
     })
@@ -175,11 +177,18 @@ async fn write(
         .graphql()?
         .pop()
         .ok_or_else(|| internal(&format!("entity {} vanished after a write", pair.entity_id)))?;
-    let _: &sync::EntityType = &pair.entity_type;
     Ok(MetadataSyncResult {
         entity: MetadataEntity::from(record),
         master: MetadataMaster(pair.master),
     })
+}
+
+/// An API write on behalf of the request's `x-actor`, when it named one.
+fn origin(ctx: &Context<'_>) -> WriteOrigin {
+    WriteOrigin::api(
+        ctx.data_opt::<RequestActor>()
+            .and_then(|actor| actor.0.as_deref()),
+    )
 }
 
 fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {

@@ -10,6 +10,7 @@
 mod document;
 mod entity_type;
 mod error;
+mod origin;
 mod pair;
 mod retry;
 mod write;
@@ -19,6 +20,7 @@ pub use document::{
 };
 pub use entity_type::EntityType;
 pub use error::SyncError;
+pub use origin::{OriginKind, WriteOrigin};
 pub use pair::{
     MetadataPair, find_master, find_master_by_entity, find_masters, find_masters_by_entities,
     page_masters,

@@ -14,6 +14,7 @@ use sea_orm::{
     TransactionTrait,
 };
 
+use super::WriteOrigin;
 use crate::db::is_transient;
 
 /// The transaction a write runs in.
@@ -29,7 +30,12 @@ pub trait MaybeTransient: From<DbErr> {
 /// Runs `work` in a transaction and commits it; on a deadlock, serialization failure or
 /// busy SQLite file the whole transaction is rolled back and run again (with backoff).
 /// SQLite transactions begin `IMMEDIATE`, taking the write lock before the first read.
-pub async fn in_write_transaction<T, E, F>(db: &DatabaseConnection, mut work: F) -> Result<T, E>
+/// The transaction is marked with `origin` for the event triggers.
+pub async fn in_write_transaction<T, E, F>(
+    db: &DatabaseConnection,
+    origin: &WriteOrigin,
+    mut work: F,
+) -> Result<T, E>
 where
     E: MaybeTransient,
     F: for<'t> FnMut(&'t WriteTransaction) -> BoxFuture<'t, Result<T, E>>,
@@ -42,7 +48,9 @@ where
     loop {
         let outcome = async {
             let tx = db.begin_with_options(options).await?;
+            origin.mark(&tx).await?;
             let value = work(&tx).await?;
+            WriteOrigin::unmark(&tx).await?;
             tx.commit().await?;
             Ok::<T, E>(value)
         }
