@@ -3,6 +3,7 @@
 //! triggers that keep both sides in sync).
 
 pub mod campaign;
+pub mod metadata_event;
 pub mod metadata_master;
 pub mod product;
 pub mod survey;

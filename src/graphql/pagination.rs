@@ -31,6 +31,47 @@ impl CursorType for IdCursor {
     }
 }
 
+/// An opaque cursor into a history: the URL-safe base64 of a version number.
+pub struct VersionCursor(pub i64);
+
+impl CursorType for VersionCursor {
+    type Error = String;
+
+    fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(s)
+            .map_err(|_| format!("invalid cursor {s:?}"))?;
+        let bytes: [u8; 8] = bytes
+            .try_into()
+            .map_err(|_| format!("invalid cursor {s:?}"))?;
+        Ok(VersionCursor(i64::from_be_bytes(bytes)))
+    }
+
+    fn encode_cursor(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.0.to_be_bytes())
+    }
+}
+
+/// Decodes an optional `after` cursor; a malformed one is BAD_USER_INPUT.
+pub fn decode<C: CursorType<Error = String>>(after: Option<String>) -> Result<Option<C>> {
+    after
+        .map(|cursor| C::decode_cursor(&cursor))
+        .transpose()
+        .map_err(|message| ErrorCode::BadUserInput.error(message))
+}
+
+/// Checks `first` against the page size limits.
+pub fn page_size(first: Option<i32>) -> Result<u64> {
+    let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
+    if (1..=MAX_PAGE_SIZE).contains(&first) {
+        Ok(first as u64)
+    } else {
+        Err(ErrorCode::BadUserInput.error(format!(
+            "`first` must be between 1 and {MAX_PAGE_SIZE}, got {first}"
+        )))
+    }
+}
+
 /// A validated page request: how many rows to show and after which id.
 pub struct PageRequest {
     pub first: u64,
@@ -39,20 +80,9 @@ pub struct PageRequest {
 
 impl PageRequest {
     pub fn new(first: Option<i32>, after: Option<String>) -> Result<Self> {
-        let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
-        if !(1..=MAX_PAGE_SIZE).contains(&first) {
-            return Err(ErrorCode::BadUserInput.error(format!(
-                "`first` must be between 1 and {MAX_PAGE_SIZE}, got {first}"
-            )));
-        }
-        let after = after
-            .map(|cursor| IdCursor::decode_cursor(&cursor).map(|c| c.0))
-            .transpose()
-            .map_err(|message| ErrorCode::BadUserInput.error(message))?;
-        Ok(PageRequest {
-            first: first as u64,
-            after,
-        })
+        let first = page_size(first)?;
+        let after = decode::<IdCursor>(after)?.map(|cursor| cursor.0);
+        Ok(PageRequest { first, after })
     }
 
     /// How many rows to fetch: one more than shown, to learn whether a next page exists.

@@ -128,9 +128,16 @@ impl TestApp {
 
     /// Runs a GraphQL operation over HTTP.
     pub async fn graphql(&self, query: &str, variables: Json) -> Reply {
-        let response = self
-            .client
-            .post(format!("{}/graphql", self.address))
+        self.graphql_as(None, query, variables).await
+    }
+
+    /// Runs a GraphQL operation with an `x-actor` header.
+    pub async fn graphql_as(&self, actor: Option<&str>, query: &str, variables: Json) -> Reply {
+        let mut request = self.client.post(format!("{}/graphql", self.address));
+        if let Some(actor) = actor {
+            request = request.header("x-actor", actor);
+        }
+        let response = request
             .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await

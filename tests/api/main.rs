@@ -6,6 +6,7 @@ mod crud;
 mod errors;
 mod federation;
 mod helpers;
+mod history;
 mod http;
 mod raw_sql;
 mod statements;

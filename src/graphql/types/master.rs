@@ -1,12 +1,18 @@
+use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Json, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::metadata_master;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{EntityType, MetadataEntity};
+use sea_orm::DatabaseConnection;
+
+use super::{EntityType, MetadataEntity, MetadataEvent};
+use crate::events::{document_at, history_page};
+use crate::graphql::ErrorCode;
 use crate::graphql::error::internal;
 use crate::graphql::loaders::load_record;
+use crate::graphql::pagination::{VersionCursor, decode, page_size};
 use crate::sync::{self, same_document};
 
 /// The canonical metadata document of one domain entity. Its `metadata` always equals the
@@ -64,6 +70,41 @@ impl MetadataMaster {
                 self.0.id, self.0.entity_id
             ))
         })
+    }
+
+    /// The history of this document, newest first: one entry per effective change from
+    /// any write path, each with the RFC 6902 patch from the version before.
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<VersionCursor, MetadataEvent>> {
+        let limit = page_size(first)?;
+        let before = decode::<VersionCursor>(after)?.map(|cursor| cursor.0);
+        let db = ctx.data_unchecked::<DatabaseConnection>();
+        let (entries, has_more) = history_page(db, self.0.id, before, limit)
+            .await
+            .map_err(|e| internal(&e))?;
+        let mut connection = Connection::new(before.is_some(), has_more);
+        connection.edges = entries
+            .into_iter()
+            .map(|entry| Edge::new(VersionCursor(entry.event.version), MetadataEvent(entry)))
+            .collect();
+        Ok(connection)
+    }
+
+    /// The document as it was right after reaching `version` (null for a version this
+    /// master never had). Rebuilt from the snapshot each history entry keeps.
+    async fn metadata_at(&self, ctx: &Context<'_>, version: i64) -> Result<Option<Json<Value>>> {
+        if version < 1 {
+            return Err(ErrorCode::BadUserInput.error("versions start at 1"));
+        }
+        let db = ctx.data_unchecked::<DatabaseConnection>();
+        let document = document_at(db, self.0.id, version)
+            .await
+            .map_err(|e| internal(&e))?;
+        Ok(document.map(Json))
     }
 
     /// True when this document and the entity's own `metadata` are equal.

@@ -2,6 +2,7 @@
 
 mod campaign;
 mod enums;
+mod event;
 mod master;
 mod metadata_entity;
 mod product;
@@ -10,6 +11,7 @@ mod sync_result;
 
 pub use campaign::{Campaign, CreateCampaignInput, UpdateCampaignInput};
 pub use enums::{CampaignStatus, EntityType};
+pub use event::MetadataEvent;
 pub use master::MetadataMaster;
 pub use metadata_entity::MetadataEntity;
 pub use product::{CreateProductInput, Product, UpdateProductInput};
