@@ -9,6 +9,7 @@ mod m0002_campaign;
 mod m0003_product;
 mod m0004_survey;
 mod m0005_metadata_events;
+mod m0006_event_deliveries;
 pub mod sync_triggers;
 
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_product::Migration),
             Box::new(m0004_survey::Migration),
             Box::new(m0005_metadata_events::Migration),
+            Box::new(m0006_event_deliveries::Migration),
         ]
     }
 }

@@ -1,7 +1,11 @@
 //! Entity events: the audit history recorded by the `_metadata_events` triggers on every
-//! write path, and what is read from it.
+//! write path, what is read from it, and its delivery to named consumers.
 
+pub mod delivery;
 mod history;
 pub mod json_patch;
+mod wakeup;
+pub mod worker;
 
 pub use history::{HistoryEntry, document_at, history_page};
+pub use wakeup::{listen_for_events, notify_local};

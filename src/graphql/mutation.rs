@@ -1,4 +1,4 @@
-use async_graphql::{Context, Json, Object, Result};
+use async_graphql::{Context, ID, Json, Object, Result};
 use entity::{campaign, product, survey};
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
@@ -14,6 +14,7 @@ use super::{ErrorCode, RequestActor};
 use crate::catalog::{
     self, CampaignChanges, NewCampaign, NewProduct, NewSurvey, ProductChanges, SurveyChanges,
 };
+use crate::events::delivery;
 use crate::sync::{
     MetadataChange, MetadataPair, Side, WriteOrigin, in_write_transaction, write_metadata,
 };
@@ -138,6 +139,24 @@ impl Mutation {
     ) -> Result<MetadataSyncResult> {
         let side = Side::Entity(entity_type.into(), entity_id);
         write(ctx, side, metadata, patch, expected_version).await
+    }
+
+    /// Puts an event's dead deliveries back in line for every consumer that gave up on it;
+    /// returns how many were retried.
+    async fn retry_event(&self, ctx: &Context<'_>, id: ID) -> Result<u64> {
+        let event_id: i64 = id
+            .parse()
+            .map_err(|_| ErrorCode::BadUserInput.error(format!("invalid event id {:?}", id.0)))?;
+        let retried = delivery::retry_event(db(ctx), event_id)
+            .await
+            .map_err(|e| internal(&e))?;
+        if retried == 0 {
+            return Err(
+                ErrorCode::NotFound.error(format!("event {event_id} has no dead deliveries"))
+            );
+        }
+        crate::events::notify_local();
+        Ok(retried)
     }
 
     /// Writes a master row's metadata, with the same arguments as `updateEntityMetadata`.

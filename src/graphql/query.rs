@@ -4,11 +4,12 @@ use entity::{campaign, product, survey};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use super::error::IntoGraphql;
+use super::error::{IntoGraphql, internal};
 use super::loaders::{find_master, load_master_by_entity, load_record};
-use super::pagination::{IdCursor, PageRequest};
-use super::types::{Campaign, EntityType, MetadataMaster, Product, Survey};
+use super::pagination::{IdCursor, PageRequest, page_size};
+use super::types::{Campaign, DeadLetter, EntityType, MetadataMaster, Product, Survey};
 use crate::catalog::{self, Record};
+use crate::events::delivery;
 use crate::sync;
 
 /// Read access to entities and their metadata masters.
@@ -106,6 +107,20 @@ impl Query {
         .await
         .graphql()?;
         Ok(page.connection(rows, |row| row.id, MetadataMaster))
+    }
+
+    /// Events a consumer gave up on (oldest first), waiting for `retryEvent`.
+    async fn dead_letters(
+        &self,
+        ctx: &Context<'_>,
+        consumer: String,
+        first: Option<i32>,
+    ) -> Result<Vec<DeadLetter>> {
+        let limit = page_size(first)?;
+        let letters = delivery::dead_letters(db(ctx), &consumer, limit)
+            .await
+            .map_err(|e| internal(&e))?;
+        Ok(letters.into_iter().map(DeadLetter).collect())
     }
 
     #[graphql(entity)]

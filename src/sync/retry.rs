@@ -52,6 +52,7 @@ where
             let value = work(&tx).await?;
             WriteOrigin::unmark(&tx).await?;
             tx.commit().await?;
+            crate::events::notify_local();
             Ok::<T, E>(value)
         }
         .await;

@@ -3,6 +3,7 @@
 
 mod concurrency;
 mod crud;
+mod delivery;
 mod errors;
 mod federation;
 mod helpers;

@@ -1,10 +1,13 @@
-use async_graphql::{Enum, ID, Json, Object};
+use async_graphql::{Context, Enum, ID, Json, Object, Result};
 use chrono::{DateTime, Utc};
+use entity::metadata_event;
+use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::EntityType;
-use crate::events::HistoryEntry;
+use crate::events::{HistoryEntry, document_at, json_patch};
+use crate::graphql::error::internal;
 
 /// What happened to a metadata document.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,18 +32,37 @@ pub enum WriteOrigin {
 }
 
 /// One effective change of a metadata document, recorded in the same transaction.
-pub struct MetadataEvent(pub HistoryEntry);
+pub struct MetadataEvent {
+    event: metadata_event::Model,
+    /// Known when read as part of a history page; computed on demand otherwise.
+    patch: Option<Value>,
+}
+
+impl From<HistoryEntry> for MetadataEvent {
+    fn from(entry: HistoryEntry) -> Self {
+        MetadataEvent {
+            event: entry.event,
+            patch: Some(entry.patch),
+        }
+    }
+}
+
+impl From<metadata_event::Model> for MetadataEvent {
+    fn from(event: metadata_event::Model) -> Self {
+        MetadataEvent { event, patch: None }
+    }
+}
 
 #[Object]
 impl MetadataEvent {
     /// Monotonic event id.
     async fn id(&self) -> ID {
-        ID(self.0.event.id.to_string())
+        ID(self.event.id.to_string())
     }
 
     /// Created, updated or deleted.
     async fn kind(&self) -> MetadataEventKind {
-        match self.0.event.kind.as_str() {
+        match self.event.kind.as_str() {
             "CREATED" => MetadataEventKind::Created,
             "DELETED" => MetadataEventKind::Deleted,
             _ => MetadataEventKind::Updated,
@@ -49,12 +71,12 @@ impl MetadataEvent {
 
     /// The master's version after this change.
     async fn version(&self) -> i64 {
-        self.0.event.version
+        self.event.version
     }
 
     /// The write path: API, raw SQL or the localization worker.
     async fn origin(&self) -> WriteOrigin {
-        match self.0.event.origin.as_str() {
+        match self.event.origin.as_str() {
             "api" => WriteOrigin::Api,
             "localization" => WriteOrigin::Localization,
             _ => WriteOrigin::Sql,
@@ -63,18 +85,17 @@ impl MetadataEvent {
 
     /// Who made the change, when known (the `x-actor` header of API requests).
     async fn actor(&self) -> Option<&str> {
-        self.0.event.actor.as_deref()
+        self.event.actor.as_deref()
     }
 
     /// When the change was committed to the history.
     async fn occurred_at(&self) -> DateTime<Utc> {
-        self.0.event.occurred_at
+        self.event.occurred_at
     }
 
     /// Type of the entity.
     async fn entity_type(&self) -> Option<EntityType> {
-        self.0
-            .event
+        self.event
             .entity_type
             .parse::<crate::sync::EntityType>()
             .ok()
@@ -83,21 +104,35 @@ impl MetadataEvent {
 
     /// Id of the entity.
     async fn entity_id(&self) -> Uuid {
-        self.0.event.entity_id
+        self.event.entity_id
     }
 
     /// Id of the master row.
     async fn master_id(&self) -> Uuid {
-        self.0.event.master_id
+        self.event.master_id
     }
 
     /// The whole document after this change.
     async fn document(&self) -> Json<&Value> {
-        Json(&self.0.event.document)
+        Json(&self.event.document)
     }
 
     /// RFC 6902 JSON patch from the previous version's document to this one's.
-    async fn patch(&self) -> Json<&Value> {
-        Json(&self.0.patch)
+    async fn patch(&self, ctx: &Context<'_>) -> Result<Json<Value>> {
+        if let Some(patch) = &self.patch {
+            return Ok(Json(patch.clone()));
+        }
+        let db = ctx.data_unchecked::<DatabaseConnection>();
+        let previous = match self.event.version {
+            1 => None,
+            version => document_at(db, self.event.master_id, version - 1)
+                .await
+                .map_err(|e| internal(&e))?,
+        };
+        let empty = Value::Object(Default::default());
+        Ok(Json(json_patch::diff(
+            previous.as_ref().unwrap_or(&empty),
+            &self.event.document,
+        )))
     }
 }

@@ -89,7 +89,12 @@ impl MetadataMaster {
         let mut connection = Connection::new(before.is_some(), has_more);
         connection.edges = entries
             .into_iter()
-            .map(|entry| Edge::new(VersionCursor(entry.event.version), MetadataEvent(entry)))
+            .map(|entry| {
+                Edge::new(
+                    VersionCursor(entry.event.version),
+                    MetadataEvent::from(entry),
+                )
+            })
             .collect();
         Ok(connection)
     }

@@ -1,6 +1,7 @@
 //! GraphQL object, interface, enum and input types.
 
 mod campaign;
+mod dead_letter;
 mod enums;
 mod event;
 mod master;
@@ -10,6 +11,7 @@ mod survey;
 mod sync_result;
 
 pub use campaign::{Campaign, CreateCampaignInput, UpdateCampaignInput};
+pub use dead_letter::DeadLetter;
 pub use enums::{CampaignStatus, EntityType};
 pub use event::MetadataEvent;
 pub use master::MetadataMaster;
