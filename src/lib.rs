@@ -9,7 +9,6 @@ pub mod config;
 pub mod db;
 pub mod events;
 pub mod graphql;
+pub mod runtime;
 pub mod server;
 pub mod sync;
-
-pub use server::app;

@@ -1,7 +1,7 @@
 use anyhow::Context;
 use clap::Parser;
 use metadata_synergy::config::{Cli, Command};
-use metadata_synergy::{db, graphql, server};
+use metadata_synergy::{db, graphql, runtime, server};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -14,7 +14,10 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
         Command::ExportSchema { output } => {
-            let sdl = graphql::federation_sdl(&graphql::build_schema(Default::default()));
+            let sdl = graphql::federation_sdl(&graphql::build_schema(
+                Default::default(),
+                Default::default(),
+            ));
             match output {
                 Some(path) => std::fs::write(&path, sdl)
                     .with_context(|| format!("writing {}", path.display()))?,
@@ -41,7 +44,15 @@ async fn main() -> anyhow::Result<()> {
                 "serving GraphQL on http://{}/graphql",
                 listener.local_addr()?
             );
-            server::serve(listener, server::app(db), shutdown_signal()).await?;
+            let options = runtime::Options {
+                database_url: cli.database_url.clone(),
+                worker: Default::default(),
+            };
+            let running = runtime::start(db, options)
+                .await
+                .context("starting background tasks")?;
+            server::serve(listener, running.router(), shutdown_signal()).await?;
+            running.shutdown().await;
             tracing::info!("stopped");
         }
     }

@@ -4,7 +4,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 use async_graphql_axum::rejection::GraphQLRejection;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse, GraphQLSubscription};
 use axum::extract::{FromRequest, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -14,6 +14,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::json;
 use tokio::net::TcpListener;
 
+use crate::events::Broadcaster;
 use crate::graphql::{self, AppSchema, RequestActor, build_schema};
 
 #[derive(Clone)]
@@ -22,14 +23,17 @@ struct AppState {
     db: DatabaseConnection,
 }
 
-/// The axum application over a migrated database.
-pub fn app(db: DatabaseConnection) -> Router {
+/// The axum application over a migrated database. Subscriptions are served over
+/// WebSocket at `/ws` (graphql-transport-ws and the older graphql-ws protocol).
+pub fn app(db: DatabaseConnection, broadcaster: Broadcaster) -> Router {
+    let schema = build_schema(db.clone(), broadcaster);
     let state = AppState {
-        schema: build_schema(db.clone()),
+        schema: schema.clone(),
         db,
     };
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .route_service("/ws", GraphQLSubscription::new(schema))
         .route("/health", get(health))
         .with_state(state)
 }

@@ -1,11 +1,13 @@
 //! Entity events: the audit history recorded by the `_metadata_events` triggers on every
 //! write path, what is read from it, and its delivery to named consumers.
 
+mod broadcast;
 pub mod delivery;
 mod history;
 pub mod json_patch;
 mod wakeup;
 pub mod worker;
 
+pub use broadcast::Broadcaster;
 pub use history::{HistoryEntry, document_at, history_page};
 pub use wakeup::{listen_for_events, notify_local};

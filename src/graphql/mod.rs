@@ -9,31 +9,36 @@ mod loaders;
 mod mutation;
 mod pagination;
 mod query;
+mod subscription;
 mod types;
 
-use async_graphql::{EmptySubscription, SDLExportOptions, Schema};
+use async_graphql::{SDLExportOptions, Schema};
 use sea_orm::DatabaseConnection;
+
+use crate::events::Broadcaster;
 
 pub use batching::execute;
 pub use error::ErrorCode;
 pub use http_get::changes_data;
 pub use mutation::Mutation;
 pub use query::Query;
+pub use subscription::Subscription;
 
 /// Who sent the request (the `x-actor` header), recorded with the events of its writes.
 #[derive(Clone, Debug, Default)]
 pub struct RequestActor(pub Option<String>);
 
 /// The executable schema of the subgraph.
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// Builds the schema with federation v2 enabled. Run requests through [`execute`], which
 /// adds the per-request loaders.
-pub fn build_schema(db: DatabaseConnection) -> AppSchema {
-    Schema::build(Query, Mutation, EmptySubscription)
+pub fn build_schema(db: DatabaseConnection, broadcaster: Broadcaster) -> AppSchema {
+    Schema::build(Query, Mutation, Subscription)
         .enable_federation()
         .extension(error_codes::ErrorCodes)
         .data(db)
+        .data(broadcaster)
         .finish()
 }
 

@@ -10,10 +10,12 @@ use uuid::Uuid;
 
 pub struct TestApp {
     pub address: String,
+    pub database_url: String,
     pub db: DatabaseConnection,
     pub client: reqwest::Client,
     statements: Arc<AtomicUsize>,
     shutdown: Option<oneshot::Sender<()>>,
+    running: Option<metadata_synergy::runtime::Running>,
     drop_database: Option<(String, String)>,
 }
 
@@ -44,12 +46,21 @@ impl Reply {
 }
 
 pub async fn spawn_app() -> TestApp {
+    let (url, drop_database) = fresh_database().await;
+    spawn_app_on(url, drop_database).await
+}
+
+/// A second server process on the database of `first` (it does not drop it).
+pub async fn spawn_second_app(first: &TestApp) -> TestApp {
+    spawn_app_on(first.database_url.clone(), None).await
+}
+
+async fn spawn_app_on(url: String, drop_database: Option<(String, String)>) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         let _ = tracing_subscriber::fmt()
             .with_env_filter("metadata_synergy=debug")
             .try_init();
     }
-    let (url, drop_database) = fresh_database().await;
     let mut db = metadata_synergy::db::connect(&url).await.expect("connect");
     let statements = Arc::new(AtomicUsize::new(0));
     let counter = statements.clone();
@@ -69,16 +80,31 @@ pub async fn spawn_app() -> TestApp {
         .unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     let (shutdown, stopped) = oneshot::channel::<()>();
-    let app = metadata_synergy::app(db.clone());
-    tokio::spawn(metadata_synergy::server::serve(listener, app, async {
-        let _ = stopped.await;
-    }));
+    let options = metadata_synergy::runtime::Options {
+        database_url: url.clone(),
+        worker: metadata_synergy::events::worker::WorkerConfig {
+            poll: std::time::Duration::from_millis(100),
+            ..Default::default()
+        },
+    };
+    let running = metadata_synergy::runtime::start(db.clone(), options)
+        .await
+        .expect("start");
+    tokio::spawn(metadata_synergy::server::serve(
+        listener,
+        running.router(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
     TestApp {
         address,
+        database_url: url,
         db,
         client: reqwest::Client::new(),
         statements,
         shutdown: Some(shutdown),
+        running: Some(running),
         drop_database,
     }
 }
@@ -201,6 +227,9 @@ impl TestApp {
     pub async fn stop(mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
+        }
+        if let Some(running) = self.running.take() {
+            running.shutdown().await;
         }
         self.db.clone().close().await.ok();
         if let Some((admin_url, name)) = self.drop_database.take()

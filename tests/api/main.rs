@@ -11,3 +11,5 @@ mod history;
 mod http;
 mod raw_sql;
 mod statements;
+mod subscriptions;
+mod ws;

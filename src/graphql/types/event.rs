@@ -31,6 +31,26 @@ pub enum WriteOrigin {
     Localization,
 }
 
+impl MetadataEventKind {
+    pub fn of(event: &metadata_event::Model) -> Self {
+        match event.kind.as_str() {
+            "CREATED" => MetadataEventKind::Created,
+            "DELETED" => MetadataEventKind::Deleted,
+            _ => MetadataEventKind::Updated,
+        }
+    }
+}
+
+impl WriteOrigin {
+    pub fn of(event: &metadata_event::Model) -> Self {
+        match event.origin.as_str() {
+            "api" => WriteOrigin::Api,
+            "localization" => WriteOrigin::Localization,
+            _ => WriteOrigin::Sql,
+        }
+    }
+}
+
 /// One effective change of a metadata document, recorded in the same transaction.
 pub struct MetadataEvent {
     event: metadata_event::Model,
@@ -62,11 +82,7 @@ impl MetadataEvent {
 
     /// Created, updated or deleted.
     async fn kind(&self) -> MetadataEventKind {
-        match self.event.kind.as_str() {
-            "CREATED" => MetadataEventKind::Created,
-            "DELETED" => MetadataEventKind::Deleted,
-            _ => MetadataEventKind::Updated,
-        }
+        MetadataEventKind::of(&self.event)
     }
 
     /// The master's version after this change.
@@ -76,11 +92,7 @@ impl MetadataEvent {
 
     /// The write path: API, raw SQL or the localization worker.
     async fn origin(&self) -> WriteOrigin {
-        match self.event.origin.as_str() {
-            "api" => WriteOrigin::Api,
-            "localization" => WriteOrigin::Localization,
-            _ => WriteOrigin::Sql,
-        }
+        WriteOrigin::of(&self.event)
     }
 
     /// Who made the change, when known (the `x-actor` header of API requests).

@@ -1,6 +1,7 @@
 //! GraphQL object, interface, enum and input types.
 
 mod campaign;
+mod change;
 mod dead_letter;
 mod enums;
 mod event;
@@ -11,9 +12,10 @@ mod survey;
 mod sync_result;
 
 pub use campaign::{Campaign, CreateCampaignInput, UpdateCampaignInput};
+pub use change::MetadataChange;
 pub use dead_letter::DeadLetter;
 pub use enums::{CampaignStatus, EntityType};
-pub use event::MetadataEvent;
+pub use event::{MetadataEvent, MetadataEventKind, WriteOrigin};
 pub use master::MetadataMaster;
 pub use metadata_entity::MetadataEntity;
 pub use product::{CreateProductInput, Product, UpdateProductInput};
