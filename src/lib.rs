@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod events;
 pub mod graphql;
+pub mod localization;
 pub mod runtime;
 pub mod server;
 pub mod sync;

@@ -1,0 +1,23 @@
+//! Localization pipeline core: flattening source strings, change detection, placeholder
+//! masking and machine-translation providers (all database-free), and the consumer that
+//! runs them on entity events (`handler`).
+
+pub mod flatten;
+mod handler;
+pub mod hashing;
+pub mod placeholders;
+pub mod plan;
+mod settings;
+pub mod translator;
+
+pub use flatten::{flatten, unflatten};
+pub use hashing::source_hash;
+pub use placeholders::{
+    Masked, PlaceholderError, check_same_placeholders, mask, placeholders_of, unmask,
+};
+pub use handler::{CONSUMER, LocalizationHandler, Outcome};
+pub use plan::{
+    Applied, FailedKey, LocaleState, Plan, TranslationState, apply, plan, translate_plan,
+};
+pub use settings::{LocalizationConfig, Settings, localization_of};
+pub use translator::{TranslateError, Translator, TranslatorConfig, from_config};
