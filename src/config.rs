@@ -3,7 +3,11 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::localization::{LocalizationConfig, TranslatorConfig};
 
 /// The embedded default: a SQLite file in the working directory, created on first run.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://metadata-synergy.sqlite?mode=rwc";
@@ -26,14 +30,128 @@ pub struct Cli {
         global = true
     )]
     pub listen: SocketAddr,
+    #[command(flatten)]
+    pub localization: LocalizationArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
+/// Which machine translator the localization worker uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TranslatorKind {
+    /// Deterministic pseudo-localization (accents, expansion, brackets): no setup needed.
+    Pseudo,
+    /// The offline apertium engine (Debian packages `apertium`, `apertium-eng-spa`, …).
+    Apertium,
+    /// DeepL's JSON API (`--translator-url`, `--translator-api-key`).
+    Deepl,
+    /// A LibreTranslate server (`--translator-url`, optional `--translator-api-key`).
+    Libretranslate,
+}
+
+/// Settings of the localization worker.
+#[derive(Clone, Debug, Args)]
+pub struct LocalizationArgs {
+    /// The translator; `pseudo` unless another is configured.
+    #[arg(
+        long,
+        env = "TRANSLATOR",
+        value_enum,
+        default_value = "pseudo",
+        global = true
+    )]
+    pub translator: TranslatorKind,
+    /// Base URL of the DeepL or LibreTranslate API (http:// or a TLS-terminating proxy).
+    #[arg(long, env = "TRANSLATOR_URL", global = true)]
+    pub translator_url: Option<String>,
+    /// API key of the DeepL or LibreTranslate API.
+    #[arg(
+        long,
+        env = "TRANSLATOR_API_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub translator_api_key: Option<String>,
+    /// Timeout of one translator request, in seconds.
+    #[arg(
+        long,
+        env = "TRANSLATOR_TIMEOUT_SECS",
+        default_value_t = 20,
+        global = true
+    )]
+    pub translator_timeout_secs: u64,
+    /// The apertium executable.
+    #[arg(
+        long,
+        env = "APERTIUM_BINARY",
+        default_value = "apertium",
+        global = true
+    )]
+    pub apertium_binary: PathBuf,
+    /// Locale of the scripts when a document does not say (`source_locale`).
+    #[arg(long, env = "SOURCE_LOCALE", default_value = "en", global = true)]
+    pub source_locale: String,
+    /// Target locales when a document does not say (`target_locales`), comma-separated.
+    #[arg(
+        long,
+        env = "TARGET_LOCALES",
+        default_value = "es",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub target_locales: Vec<String>,
+}
+
+impl LocalizationArgs {
+    /// The translator configuration these arguments describe.
+    pub fn translator_config(&self) -> Result<TranslatorConfig, String> {
+        let timeout = Duration::from_secs(self.translator_timeout_secs.max(1));
+        let url = || {
+            self.translator_url
+                .clone()
+                .ok_or("this translator needs --translator-url / TRANSLATOR_URL")
+        };
+        Ok(match self.translator {
+            TranslatorKind::Pseudo => TranslatorConfig::Pseudo,
+            TranslatorKind::Apertium => TranslatorConfig::Apertium {
+                binary: self.apertium_binary.clone(),
+            },
+            TranslatorKind::Deepl => TranslatorConfig::DeepL {
+                url: url()?,
+                api_key: self
+                    .translator_api_key
+                    .clone()
+                    .ok_or("DeepL needs --translator-api-key / TRANSLATOR_API_KEY")?,
+                timeout,
+                retries: 3,
+            },
+            TranslatorKind::Libretranslate => TranslatorConfig::LibreTranslate {
+                url: url()?,
+                api_key: self.translator_api_key.clone(),
+                timeout,
+                retries: 3,
+            },
+        })
+    }
+
+    pub fn localization_config(&self) -> LocalizationConfig {
+        LocalizationConfig {
+            source_locale: self.source_locale.clone(),
+            default_target_locales: self.target_locales.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Apply pending migrations, then serve GraphQL (the default).
-    Serve,
+    /// Apply pending migrations, then serve GraphQL (the default) and run the workers.
+    Serve {
+        /// Do not run the localization worker in this process (run `worker` elsewhere).
+        #[arg(long, env = "NO_WORKER")]
+        no_worker: bool,
+    },
+    /// Apply pending migrations, then run only the event consumers (no HTTP).
+    Worker,
     /// Apply pending migrations and exit.
     Migrate,
     /// Print the federation SDL (what `_service { sdl }` returns), or write it to a file.

@@ -1,7 +1,8 @@
 use anyhow::Context;
 use clap::Parser;
 use metadata_synergy::config::{Cli, Command};
-use metadata_synergy::{db, graphql, runtime, server};
+use metadata_synergy::{db, graphql, localization, runtime, server};
+use sea_orm::DatabaseConnection;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -11,8 +12,12 @@ async fn main() -> anyhow::Result<()> {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    let cli = Cli::parse();
-    match cli.command.unwrap_or(Command::Serve) {
+    let mut cli = Cli::parse();
+    match cli
+        .command
+        .take()
+        .unwrap_or(Command::Serve { no_worker: false })
+    {
         Command::ExportSchema { output } => {
             let sdl = graphql::federation_sdl(&graphql::build_schema(
                 Default::default(),
@@ -25,38 +30,73 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Migrate => {
-            let db = db::connect(&cli.database_url)
-                .await
-                .context("connecting to the database")?;
-            db::migrate(&db).await.context("applying migrations")?;
+            connect_and_migrate(&cli.database_url).await?;
             tracing::info!("migrations applied");
         }
-        Command::Serve => {
-            let listen = cli.listen;
-            let db = db::connect(&cli.database_url)
+        Command::Serve { no_worker } => {
+            let db = connect_and_migrate(&cli.database_url).await?;
+            let listener = server::bind(cli.listen)
                 .await
-                .context("connecting to the database")?;
-            db::migrate(&db).await.context("applying migrations")?;
-            let listener = server::bind(listen)
-                .await
-                .with_context(|| format!("binding {listen}"))?;
-            tracing::info!(
-                "serving GraphQL on http://{}/graphql",
-                listener.local_addr()?
-            );
-            let options = runtime::Options {
-                database_url: cli.database_url.clone(),
-                worker: Default::default(),
-            };
-            let running = runtime::start(db, options)
+                .with_context(|| format!("binding {}", cli.listen))?;
+            let running = runtime::start(Some(db), options(&cli, !no_worker)?)
                 .await
                 .context("starting background tasks")?;
-            server::serve(listener, running.router(), shutdown_signal()).await?;
+            let router = running.router().context("the server has no router")?;
+            tracing::info!(
+                "serving GraphQL on http://{}/graphql (subscriptions: /ws)",
+                listener.local_addr()?
+            );
+            server::serve(listener, router, shutdown_signal()).await?;
+            running.shutdown().await;
+            tracing::info!("stopped");
+        }
+        Command::Worker => {
+            connect_and_migrate(&cli.database_url).await?;
+            let running = runtime::start(None, options(&cli, true)?)
+                .await
+                .context("starting the workers")?;
+            tracing::info!("running the localization worker");
+            shutdown_signal().await;
             running.shutdown().await;
             tracing::info!("stopped");
         }
     }
     Ok(())
+}
+
+async fn connect_and_migrate(database_url: &str) -> anyhow::Result<DatabaseConnection> {
+    let db = db::connect(database_url)
+        .await
+        .context("connecting to the database")?;
+    db::migrate(&db).await.context("applying migrations")?;
+    Ok(db)
+}
+
+/// The background work of this process, from the command line.
+fn options(cli: &Cli, localization: bool) -> anyhow::Result<runtime::Options> {
+    let localization = if localization {
+        let config = cli
+            .localization
+            .translator_config()
+            .map_err(anyhow::Error::msg)?;
+        let translator =
+            localization::from_config(&config).context("configuring the translator")?;
+        tracing::info!(
+            translator = translator.provider(),
+            "localization worker enabled"
+        );
+        Some(runtime::Localization {
+            translator,
+            config: cli.localization.localization_config(),
+        })
+    } else {
+        None
+    };
+    Ok(runtime::Options {
+        database_url: cli.database_url.clone(),
+        worker: Default::default(),
+        localization,
+    })
 }
 
 /// Resolves on SIGINT or SIGTERM.

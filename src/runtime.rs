@@ -1,5 +1,5 @@
 //! Starting the service: the HTTP app plus its background tasks (this process's event
-//! fan-out to subscribers, the PostgreSQL LISTEN wake-up, the consumer workers) and
+//! fan-out to subscribers, the PostgreSQL LISTEN wake-up, the localization worker) and
 //! stopping them again.
 
 use std::sync::Arc;
@@ -12,67 +12,78 @@ use tokio::task::JoinHandle;
 
 use crate::events::worker::{self, EventHandler, WorkerConfig};
 use crate::events::{Broadcaster, delivery, listen_for_events};
+use crate::localization::{LocalizationConfig, LocalizationHandler, Translator};
 
 /// How often a process proves its fan-out consumer is alive, and when one is given up.
 const HEARTBEAT: Duration = Duration::from_secs(10);
 const HEARTBEAT_TTL: Duration = Duration::from_secs(60);
 
 /// What to run besides the HTTP app.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Options {
-    /// The database URL, for PostgreSQL's LISTEN connection.
+    /// The database URL, for the background pool and PostgreSQL's LISTEN connection.
     pub database_url: String,
     /// Pacing of the consumer workers.
     pub worker: WorkerConfig,
+    /// The localization worker, when this process runs it.
+    pub localization: Option<Localization>,
 }
 
-/// A started service: its router and the background tasks to stop.
+/// The localization worker's translator and defaults.
+#[derive(Clone)]
+pub struct Localization {
+    pub translator: Arc<dyn Translator>,
+    pub config: LocalizationConfig,
+}
+
+/// A started service: its router (unless it only runs workers) and the background tasks.
 pub struct Running {
-    router: Router,
+    router: Option<Router>,
     db: DatabaseConnection,
-    broadcaster: Broadcaster,
+    broadcaster: Option<Broadcaster>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
 
-/// Starts the HTTP app over `api_db` with this process's subscription fan-out. Background
-/// work gets a connection pool of its own, so that it never starves API requests.
-pub async fn start(api_db: DatabaseConnection, options: Options) -> Result<Running, DbErr> {
+/// Starts the HTTP app over `api_db` (with this process's subscription fan-out), or with
+/// `None` only the workers. Background work gets a connection pool of its own, so that it
+/// never starves API requests.
+pub async fn start(api_db: Option<DatabaseConnection>, options: Options) -> Result<Running, DbErr> {
     let db = crate::db::connect(&options.database_url).await?;
     let (stop, stopped) = watch::channel(false);
-    let broadcaster = Broadcaster::new();
-    delivery::register_consumer(&db, broadcaster.consumer_name(), 1, true).await?;
-    let mut tasks = vec![
-        tokio::spawn(worker::run(
-            db.clone(),
-            Arc::new(broadcaster.clone()),
-            options.worker,
-            stopped.clone(),
-        )),
-        tokio::spawn(heartbeat(
-            db.clone(),
-            broadcaster.consumer_name().to_owned(),
-            stopped.clone(),
-        )),
-    ];
-    if db.get_database_backend() == DatabaseBackend::Postgres {
-        tasks.push(tokio::spawn(listen_for_events(
-            options.database_url.clone(),
-            stopped,
-        )));
-    }
-    let router = crate::server::app(api_db, broadcaster.clone());
-    Ok(Running {
-        router,
-        db,
-        broadcaster,
+    let mut running = Running {
+        router: None,
+        db: db.clone(),
+        broadcaster: None,
         stop,
-        tasks,
-    })
+        tasks: Vec::new(),
+    };
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        let listener = listen_for_events(options.database_url.clone(), stopped.clone());
+        running.tasks.push(tokio::spawn(listener));
+    }
+    if let Some(localization) = options.localization {
+        let handler =
+            LocalizationHandler::new(db.clone(), localization.translator, localization.config);
+        running.spawn_consumer(Arc::new(handler), options.worker);
+    }
+    if let Some(api_db) = api_db {
+        let broadcaster = Broadcaster::new();
+        let name = broadcaster.consumer_name().to_owned();
+        delivery::register_consumer(&db, &name, 1, true).await?;
+        running.spawn_consumer(Arc::new(broadcaster.clone()), options.worker);
+        running
+            .tasks
+            .push(tokio::spawn(heartbeat(db, name, stopped)));
+        running.router = Some(crate::server::app(api_db, broadcaster.clone()));
+        running.broadcaster = Some(broadcaster);
+    }
+    Ok(running)
 }
 
 impl Running {
-    pub fn router(&self) -> Router {
+    /// The HTTP app (`None` for a worker-only process).
+    pub fn router(&self) -> Option<Router> {
         self.router.clone()
     }
 
@@ -93,8 +104,9 @@ impl Running {
         for task in self.tasks {
             let _ = task.await;
         }
-        if let Err(error) =
-            delivery::unregister_consumer(&self.db, self.broadcaster.consumer_name()).await
+        if let Some(broadcaster) = &self.broadcaster
+            && let Err(error) =
+                delivery::unregister_consumer(&self.db, broadcaster.consumer_name()).await
         {
             tracing::warn!(%error, "removing the subscription consumer failed; its heartbeat will expire");
         }

@@ -64,6 +64,9 @@ $fn$
 ;;
 CREATE TRIGGER metadata_fan_out AFTER INSERT ON _metadata_events
     FOR EACH ROW EXECUTE FUNCTION metadata_fan_out_event()
+;;
+-- Registered here, not when a worker starts, so that no event is missed before one runs.
+INSERT INTO _metadata_consumers (name, max_attempts) VALUES ('localization', 8)
 "#;
 
 const DROP_POSTGRES: &str = r#"
@@ -104,6 +107,8 @@ BEGIN
     INSERT INTO _metadata_deliveries (consumer, event_id, master_id)
     SELECT name, NEW.id, NEW.master_id FROM _metadata_consumers;
 END
+;;
+INSERT INTO _metadata_consumers (name, max_attempts) VALUES ('localization', 8)
 "#;
 
 const DROP_SQLITE: &str = r#"

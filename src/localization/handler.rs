@@ -17,7 +17,8 @@ use super::settings::{LocalizationConfig, Settings};
 use super::{Translator, apply, plan, translate_plan};
 use crate::events::worker::EventHandler;
 use crate::sync::{
-    MetadataChange, Side, SyncError, WriteOrigin, find_master, in_write_transaction, same_document, write_metadata,
+    MetadataChange, Side, SyncError, WriteOrigin, find_master, in_write_transaction, same_document,
+    write_metadata,
 };
 
 /// The consumer name of the localization worker.
@@ -44,8 +45,16 @@ pub struct LocalizationHandler {
 }
 
 impl LocalizationHandler {
-    pub fn new(db: DatabaseConnection, translator: Arc<dyn Translator>, config: LocalizationConfig) -> Self {
-        LocalizationHandler { db, translator, config }
+    pub fn new(
+        db: DatabaseConnection,
+        translator: Arc<dyn Translator>,
+        config: LocalizationConfig,
+    ) -> Self {
+        LocalizationHandler {
+            db,
+            translator,
+            config,
+        }
     }
 
     /// Brings the translations of `master_id` up to date with its current scripts.
@@ -57,7 +66,12 @@ impl LocalizationHandler {
             let Some(settings) = Settings::read(&master.metadata, &self.config) else {
                 return Ok(Outcome::NothingToDo);
             };
-            let work = plan(&settings.scripts, Some(&settings.state), &settings.translations, &settings.target_locales);
+            let work = plan(
+                &settings.scripts,
+                Some(&settings.state),
+                &settings.translations,
+                &settings.target_locales,
+            );
             let results = if work.per_locale.values().all(Vec::is_empty) {
                 Default::default()
             } else {
@@ -78,18 +92,24 @@ impl LocalizationHandler {
             let change = MetadataChange::Replace(next);
             let written = in_write_transaction(&self.db, &WriteOrigin::localization(), |tx| {
                 let change = change.clone();
-                Box::pin(async move { write_metadata(tx, Side::Master(master_id), &change, Some(master.version)).await })
+                Box::pin(async move {
+                    write_metadata(tx, Side::Master(master_id), &change, Some(master.version)).await
+                })
             })
             .await;
             match written {
                 Ok(_) => return Ok(Outcome::Written),
                 // The document changed while we translated: redo the work on the new version.
                 Err(SyncError::VersionConflict { .. }) => continue,
-                Err(SyncError::MasterNotFound(_) | SyncError::EntityNotFound { .. }) => return Ok(Outcome::NothingToDo),
+                Err(SyncError::MasterNotFound(_) | SyncError::EntityNotFound { .. }) => {
+                    return Ok(Outcome::NothingToDo);
+                }
                 Err(error) => return Err(error),
             }
         }
-        Err(SyncError::InvalidMetadata(format!("metadata master {master_id} kept changing during localization")))
+        Err(SyncError::InvalidMetadata(format!(
+            "metadata master {master_id} kept changing during localization"
+        )))
     }
 }
 
@@ -103,7 +123,10 @@ impl EventHandler for LocalizationHandler {
             if event.kind == "DELETED" {
                 return Ok(());
             }
-            self.localize(event.master_id).await.map(drop).map_err(|error| error.to_string())
+            self.localize(event.master_id)
+                .await
+                .map(drop)
+                .map_err(|error| error.to_string())
         })
     }
 }

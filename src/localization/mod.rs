@@ -11,11 +11,11 @@ mod settings;
 pub mod translator;
 
 pub use flatten::{flatten, unflatten};
+pub use handler::{CONSUMER, LocalizationHandler, Outcome};
 pub use hashing::source_hash;
 pub use placeholders::{
     Masked, PlaceholderError, check_same_placeholders, mask, placeholders_of, unmask,
 };
-pub use handler::{CONSUMER, LocalizationHandler, Outcome};
 pub use plan::{
     Applied, FailedKey, LocaleState, Plan, TranslationState, apply, plan, translate_plan,
 };

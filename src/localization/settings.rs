@@ -37,21 +37,31 @@ pub struct Settings {
 
 /// The `service_specific.localization` object of a document, if any.
 pub fn localization_of(document: &Value) -> Option<&Map<String, Value>> {
-    document.get("service_specific")?.get("localization")?.as_object()
+    document
+        .get("service_specific")?
+        .get("localization")?
+        .as_object()
 }
 
 impl Settings {
     /// Reads the settings of `document`; `None` when it has no scripts to translate.
     pub fn read(document: &Value, config: &LocalizationConfig) -> Option<Settings> {
         let localization = localization_of(document)?;
-        let scripts = localization.get("scripts").filter(|s| s.is_object() || s.is_array())?.clone();
+        let scripts = localization
+            .get("scripts")
+            .filter(|s| s.is_object() || s.is_array())?
+            .clone();
         let source_locale = localization
             .get("source_locale")
             .and_then(Value::as_str)
             .unwrap_or(&config.source_locale)
             .to_owned();
         let target_locales = match localization.get("target_locales").and_then(Value::as_array) {
-            Some(locales) => locales.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+            Some(locales) => locales
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
             None => config.default_target_locales.clone(),
         };
         let state = localization
@@ -61,9 +71,20 @@ impl Settings {
         let translations = localization
             .get("scripts_translations")
             .and_then(Value::as_object)
-            .map(|by_locale| by_locale.iter().map(|(locale, tree)| (locale.clone(), flatten(tree))).collect())
+            .map(|by_locale| {
+                by_locale
+                    .iter()
+                    .map(|(locale, tree)| (locale.clone(), flatten(tree)))
+                    .collect()
+            })
             .unwrap_or_default();
-        Some(Settings { scripts, source_locale, target_locales, state, translations })
+        Some(Settings {
+            scripts,
+            source_locale,
+            target_locales,
+            state,
+            translations,
+        })
     }
 
     /// `document` with the outcome of a run written into its localization object.
@@ -87,7 +108,11 @@ impl Settings {
         if applied.locale_errors.is_empty() {
             localization.remove("translation_errors");
         } else {
-            let errors = applied.locale_errors.iter().map(|(l, e)| (l.clone(), Value::String(e.clone()))).collect();
+            let errors = applied
+                .locale_errors
+                .iter()
+                .map(|(l, e)| (l.clone(), Value::String(e.clone())))
+                .collect();
             localization.insert("translation_errors".into(), Value::Object(errors));
         }
         document

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use metadata_synergy::runtime::Localization;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement, Value};
 use serde_json::{Value as Json, json};
 use tokio::sync::oneshot;
@@ -46,16 +47,25 @@ impl Reply {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(None).await
+}
+
+/// The app with a localization worker using `localization`'s translator.
+pub async fn spawn_app_with(localization: Option<Localization>) -> TestApp {
     let (url, drop_database) = fresh_database().await;
-    spawn_app_on(url, drop_database).await
+    spawn_app_on(url, drop_database, localization).await
 }
 
 /// A second server process on the database of `first` (it does not drop it).
 pub async fn spawn_second_app(first: &TestApp) -> TestApp {
-    spawn_app_on(first.database_url.clone(), None).await
+    spawn_app_on(first.database_url.clone(), None, None).await
 }
 
-async fn spawn_app_on(url: String, drop_database: Option<(String, String)>) -> TestApp {
+async fn spawn_app_on(
+    url: String,
+    drop_database: Option<(String, String)>,
+    localization: Option<Localization>,
+) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         let _ = tracing_subscriber::fmt()
             .with_env_filter("metadata_synergy=debug")
@@ -86,13 +96,14 @@ async fn spawn_app_on(url: String, drop_database: Option<(String, String)>) -> T
             poll: std::time::Duration::from_millis(100),
             ..Default::default()
         },
+        localization,
     };
-    let running = metadata_synergy::runtime::start(db.clone(), options)
+    let running = metadata_synergy::runtime::start(Some(db.clone()), options)
         .await
         .expect("start");
     tokio::spawn(metadata_synergy::server::serve(
         listener,
-        running.router(),
+        running.router().expect("a router"),
         async {
             let _ = stopped.await;
         },
