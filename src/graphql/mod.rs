@@ -10,6 +10,7 @@ mod mutation;
 mod pagination;
 mod query;
 mod subscription;
+mod translation_updates;
 mod types;
 
 use async_graphql::{SDLExportOptions, Schema};

@@ -141,6 +141,28 @@ impl Mutation {
         write(ctx, side, metadata, patch, expected_version).await
     }
 
+    /// Forgets the translations state of `locales` (all locales when omitted) so that the
+    /// localization worker translates every key of them again, failed ones included.
+    async fn retranslate(
+        &self,
+        ctx: &Context<'_>,
+        entity_type: EntityType,
+        entity_id: Uuid,
+        locales: Option<Vec<String>>,
+    ) -> Result<MetadataSyncResult> {
+        let state = match locales {
+            Some(locales) if !locales.is_empty() => {
+                let cleared: serde_json::Map<String, Value> =
+                    locales.into_iter().map(|l| (l, Value::Null)).collect();
+                serde_json::json!({ "locales": cleared })
+            }
+            _ => Value::Null,
+        };
+        let patch = serde_json::json!({ "service_specific": { "localization": { "translation_state": state } } });
+        let side = Side::Entity(entity_type.into(), entity_id);
+        write(ctx, side, None, Some(Json(patch)), None).await
+    }
+
     /// Puts an event's dead deliveries back in line for every consumer that gave up on it;
     /// returns how many were retried.
     async fn retry_event(&self, ctx: &Context<'_>, id: ID) -> Result<u64> {

@@ -9,6 +9,7 @@ mod federation;
 mod helpers;
 mod history;
 mod http;
+mod localization;
 mod raw_sql;
 mod statements;
 mod subscriptions;

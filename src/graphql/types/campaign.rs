@@ -4,7 +4,9 @@ use entity::campaign;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{CampaignStatus, EntityType, MetadataMaster};
+use super::{
+    CampaignStatus, EntityType, MetadataMaster, TranslationStatus, status_of, translations_of,
+};
 use crate::catalog::{CampaignChanges, NewCampaign};
 use crate::graphql::loaders::load_master;
 
@@ -41,6 +43,20 @@ impl Campaign {
     /// The canonical master row of this campaign's metadata.
     pub(crate) async fn metadata_master(&self, ctx: &Context<'_>) -> Result<MetadataMaster> {
         load_master(ctx, self.0.metadata_master_id).await
+    }
+
+    /// The translated scripts of one locale (same shape as the scripts), if any.
+    pub(crate) async fn translations(
+        &self,
+        _ctx: &Context<'_>,
+        locale: String,
+    ) -> Option<Json<Value>> {
+        translations_of(&self.0.metadata, &locale).map(Json)
+    }
+
+    /// Per target locale: keys translated, missing and failed, and the provider.
+    pub(crate) async fn translation_status(&self, _ctx: &Context<'_>) -> Vec<TranslationStatus> {
+        status_of(&self.0.metadata)
     }
 
     /// When the campaign was created.

@@ -2,7 +2,7 @@ use async_graphql::{Interface, Json};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{Campaign, EntityType, MetadataMaster, Product, Survey};
+use super::{Campaign, EntityType, MetadataMaster, Product, Survey, TranslationStatus};
 use crate::catalog::Record;
 
 /// A domain entity whose `metadata` is kept in two-way sync with a `MetadataMaster`.
@@ -19,6 +19,17 @@ use crate::catalog::Record;
         name = "metadata_master",
         ty = "MetadataMaster",
         desc = "The canonical master row of this entity's metadata."
+    ),
+    field(
+        name = "translations",
+        ty = "Option<Json<Value>>",
+        desc = "The translated scripts of one locale (same shape as the scripts), if any.",
+        arg(name = "locale", ty = "String")
+    ),
+    field(
+        name = "translation_status",
+        ty = "Vec<TranslationStatus>",
+        desc = "Per target locale: keys translated, missing and failed, and the provider."
     )
 )]
 pub enum MetadataEntity {

@@ -10,6 +10,8 @@ mod metadata_entity;
 mod product;
 mod survey;
 mod sync_result;
+mod translation_update;
+mod translations;
 
 pub use campaign::{Campaign, CreateCampaignInput, UpdateCampaignInput};
 pub use change::MetadataChange;
@@ -21,3 +23,5 @@ pub use metadata_entity::MetadataEntity;
 pub use product::{CreateProductInput, Product, UpdateProductInput};
 pub use survey::{CreateSurveyInput, Survey, UpdateSurveyInput};
 pub use sync_result::MetadataSyncResult;
+pub use translation_update::TranslationUpdate;
+pub use translations::{TranslationStatus, status_of, translations_of};
