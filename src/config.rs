@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::localization::{LocalizationConfig, TranslatorConfig};
+use crate::server::{DEFAULT_MAX_BODY_BYTES, HttpOptions};
 
 /// The embedded default: a SQLite file in the working directory, created on first run.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://metadata-synergy.sqlite?mode=rwc";
@@ -32,6 +33,21 @@ pub struct Cli {
     pub listen: SocketAddr,
     #[command(flatten)]
     pub localization: LocalizationArgs,
+    /// Origins allowed to call the API from browsers (CORS), comma-separated; `*` for any.
+    /// None by default: browsers then allow same-origin calls only.
+    #[arg(
+        long,
+        env = "CORS_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub cors_allowed_origins: Vec<String>,
+    /// Request bodies larger than this many bytes are answered with 413.
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES, global = true)]
+    pub max_body_bytes: usize,
+    /// Answer `content-type: application/json` instead of `application/graphql-response+json`.
+    #[arg(long, env = "JSON_CONTENT_TYPE", global = true)]
+    pub json_content_type: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -100,6 +116,17 @@ pub struct LocalizationArgs {
         global = true
     )]
     pub target_locales: Vec<String>,
+}
+
+impl Cli {
+    /// The HTTP options these arguments describe.
+    pub fn http_options(&self) -> HttpOptions {
+        HttpOptions {
+            cors_allowed_origins: self.cors_allowed_origins.clone(),
+            max_body_bytes: self.max_body_bytes,
+            force_json_content_type: self.json_content_type,
+        }
+    }
 }
 
 impl LocalizationArgs {

@@ -96,6 +96,7 @@ fn options(cli: &Cli, localization: bool) -> anyhow::Result<runtime::Options> {
         database_url: cli.database_url.clone(),
         worker: Default::default(),
         localization,
+        http: cli.http_options(),
     })
 }
 

@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 use crate::events::worker::{self, EventHandler, WorkerConfig};
 use crate::events::{Broadcaster, delivery, listen_for_events};
 use crate::localization::{LocalizationConfig, LocalizationHandler, Translator};
+use crate::server::HttpOptions;
 
 /// How often a process proves its fan-out consumer is alive, and when one is given up.
 const HEARTBEAT: Duration = Duration::from_secs(10);
@@ -27,6 +28,8 @@ pub struct Options {
     pub worker: WorkerConfig,
     /// The localization worker, when this process runs it.
     pub localization: Option<Localization>,
+    /// CORS, body limit and content type of the HTTP app.
+    pub http: HttpOptions,
 }
 
 /// The localization worker's translator and defaults.
@@ -75,7 +78,11 @@ pub async fn start(api_db: Option<DatabaseConnection>, options: Options) -> Resu
         running
             .tasks
             .push(tokio::spawn(heartbeat(db, name, stopped)));
-        running.router = Some(crate::server::app(api_db, broadcaster.clone()));
+        running.router = Some(crate::server::app(
+            api_db,
+            broadcaster.clone(),
+            options.http.clone(),
+        ));
         running.broadcaster = Some(broadcaster);
     }
     Ok(running)

@@ -35,7 +35,10 @@ fn add_code(error: &mut ServerError) {
     if has_code {
         return;
     }
-    let code = if error.message == "Entity not found." {
+    let code = if error.message == "PersistedQueryNotFound" {
+        // What Apollo clients look for before they resend the full query.
+        "PERSISTED_QUERY_NOT_FOUND"
+    } else if error.message == "Entity not found." {
         error.message = "a representation matches no @key of its type (check __typename and the key fields and their formats)".into();
         ErrorCode::BadUserInput.as_str()
     } else if error.path.is_empty() && !is_input_error(&error.message) {

@@ -4,6 +4,7 @@
 mod batching;
 mod error;
 mod error_codes;
+mod get_guard;
 mod http_get;
 mod loaders;
 mod mutation;
@@ -13,6 +14,9 @@ mod subscription;
 mod translation_updates;
 mod types;
 
+use async_graphql::extensions::apollo_persisted_queries::{
+    ApolloPersistedQueries, LruCacheStorage,
+};
 use async_graphql::{SDLExportOptions, Schema};
 use sea_orm::DatabaseConnection;
 
@@ -20,6 +24,7 @@ use crate::events::Broadcaster;
 
 pub use batching::execute;
 pub use error::ErrorCode;
+pub use get_guard::ViaHttpGet;
 pub use http_get::changes_data;
 pub use mutation::Mutation;
 pub use query::Query;
@@ -28,6 +33,9 @@ pub use subscription::Subscription;
 /// Who sent the request (the `x-actor` header), recorded with the events of its writes.
 #[derive(Clone, Debug, Default)]
 pub struct RequestActor(pub Option<String>);
+
+/// Automatic persisted queries remembered per process (least recently used go first).
+const PERSISTED_QUERIES: usize = 1024;
 
 /// The executable schema of the subgraph.
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
@@ -38,6 +46,10 @@ pub fn build_schema(db: DatabaseConnection, broadcaster: Broadcaster) -> AppSche
     Schema::build(Query, Mutation, Subscription)
         .enable_federation()
         .extension(error_codes::ErrorCodes)
+        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
+            PERSISTED_QUERIES,
+        )))
+        .extension(get_guard::QueriesOnlyOverGet)
         .data(db)
         .data(broadcaster)
         .finish()

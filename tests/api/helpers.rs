@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use metadata_synergy::runtime::Localization;
+use metadata_synergy::server::HttpOptions;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement, Value};
 use serde_json::{Value as Json, json};
 use tokio::sync::oneshot;
@@ -53,18 +54,31 @@ pub async fn spawn_app() -> TestApp {
 /// The app with a localization worker using `localization`'s translator.
 pub async fn spawn_app_with(localization: Option<Localization>) -> TestApp {
     let (url, drop_database) = fresh_database().await;
-    spawn_app_on(url, drop_database, localization).await
+    spawn_app_on(url, drop_database, localization, HttpOptions::default()).await
+}
+
+/// The app with these HTTP options.
+pub async fn spawn_app_with_http(http: HttpOptions) -> TestApp {
+    let (url, drop_database) = fresh_database().await;
+    spawn_app_on(url, drop_database, None, http).await
 }
 
 /// A second server process on the database of `first` (it does not drop it).
 pub async fn spawn_second_app(first: &TestApp) -> TestApp {
-    spawn_app_on(first.database_url.clone(), None, None).await
+    spawn_app_on(
+        first.database_url.clone(),
+        None,
+        None,
+        HttpOptions::default(),
+    )
+    .await
 }
 
 async fn spawn_app_on(
     url: String,
     drop_database: Option<(String, String)>,
     localization: Option<Localization>,
+    http: HttpOptions,
 ) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         let _ = tracing_subscriber::fmt()
@@ -97,6 +111,7 @@ async fn spawn_app_on(
             ..Default::default()
         },
         localization,
+        http,
     };
     let running = metadata_synergy::runtime::start(Some(db.clone()), options)
         .await

@@ -77,3 +77,180 @@ async fn a_browser_gets_graphiql() {
     assert!(response.text().await.unwrap().contains("GraphiQL"));
     app.stop().await;
 }
+
+mod frontend {
+    //! What frontends and CDNs rely on: CORS, body limits, persisted queries, content types.
+
+    use metadata_synergy::server::HttpOptions;
+    use serde_json::{Value, json};
+    use sha2::{Digest, Sha256};
+
+    use crate::helpers::{spawn_app, spawn_app_with_http};
+
+    #[tokio::test]
+    async fn cors_allows_configured_origins_only() {
+        let http = HttpOptions {
+            cors_allowed_origins: vec!["https://app.example".into()],
+            ..Default::default()
+        };
+        let app = spawn_app_with_http(http).await;
+        let preflight = |origin: &'static str| {
+            app.client
+                .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.address))
+                .header("origin", origin)
+                .header("access-control-request-method", "POST")
+                .header("access-control-request-headers", "content-type")
+                .send()
+        };
+        let allowed = preflight("https://app.example").await.unwrap();
+        assert_eq!(
+            allowed.headers()["access-control-allow-origin"],
+            "https://app.example"
+        );
+        let other = preflight("https://evil.example").await.unwrap();
+        assert!(other.headers().get("access-control-allow-origin").is_none());
+        app.stop().await;
+
+        let default = spawn_app().await;
+        let response = default
+            .client
+            .post(format!("{}/graphql", default.address))
+            .header("origin", "https://app.example")
+            .json(&json!({ "query": "{ __typename }" }))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response
+                .headers()
+                .get("access-control-allow-origin")
+                .is_none(),
+            "no CORS unless configured"
+        );
+        default.stop().await;
+    }
+
+    #[tokio::test]
+    async fn oversized_bodies_get_413() {
+        let app = spawn_app_with_http(HttpOptions {
+            max_body_bytes: 4096,
+            ..Default::default()
+        })
+        .await;
+        let padding = "x".repeat(8192);
+        let response = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .json(&json!({ "query": "{ __typename }", "variables": { "pad": padding } }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 413);
+        let small = app.graphql("{ __typename }", json!({})).await.ok();
+        assert_eq!(small["__typename"], "Query");
+        app.stop().await;
+    }
+
+    #[tokio::test]
+    async fn persisted_queries_work_over_get_for_queries_only() {
+        let app = spawn_app().await;
+        let query = "{ campaigns(first: 1) { edges { cursor } } }";
+        let hash = format!("{:x}", Sha256::digest(query.as_bytes()));
+        let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+        let get = |extensions: Value, query: Option<&str>| {
+            let mut params = vec![("extensions", extensions.to_string())];
+            if let Some(query) = query {
+                params.push(("query", query.to_owned()));
+            }
+            app.client
+                .get(format!("{}/graphql", app.address))
+                .query(&params)
+                .send()
+        };
+        let unknown: Value = get(extensions.clone(), None)
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(unknown["errors"][0]["message"], "PersistedQueryNotFound");
+        let registered: Value = get(extensions.clone(), Some(query))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(registered["data"]["campaigns"]["edges"], json!([]));
+        let by_hash: Value = get(extensions, None).await.unwrap().json().await.unwrap();
+        assert_eq!(by_hash["data"]["campaigns"]["edges"], json!([]));
+
+        let mutation = "mutation { createSurvey(input: { title: \"via GET\" }) { id } }";
+        let mutation_hash = format!("{:x}", Sha256::digest(mutation.as_bytes()));
+        let mutation_extensions =
+            json!({ "persistedQuery": { "version": 1, "sha256Hash": mutation_hash } });
+        let body = json!({ "query": mutation, "extensions": mutation_extensions });
+        app.client
+            .post(format!("{}/graphql", app.address))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let refused: Value = get(mutation_extensions, None)
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            refused["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{refused}"
+        );
+        let surveys = app
+            .graphql("{ surveys { edges { node { title } } } }", json!({}))
+            .await
+            .ok();
+        assert_eq!(
+            surveys["surveys"]["edges"].as_array().unwrap().len(),
+            1,
+            "only the POST created one"
+        );
+        app.stop().await;
+    }
+
+    #[tokio::test]
+    async fn content_type_follows_accept_or_the_option() {
+        let app = spawn_app().await;
+        let post = |accept: &'static str| {
+            app.client
+                .post(format!("{}/graphql", app.address))
+                .header("accept", accept)
+                .json(&json!({ "query": "{ __typename }" }))
+                .send()
+        };
+        let spec = post("application/graphql-response+json, application/json;q=0.9")
+            .await
+            .unwrap();
+        assert_eq!(
+            spec.headers()["content-type"],
+            "application/graphql-response+json"
+        );
+        let plain = post("application/json").await.unwrap();
+        assert_eq!(plain.headers()["content-type"], "application/json");
+        app.stop().await;
+
+        let forced = spawn_app_with_http(HttpOptions {
+            force_json_content_type: true,
+            ..Default::default()
+        })
+        .await;
+        let response = forced
+            .client
+            .post(format!("{}/graphql", forced.address))
+            .json(&json!({ "query": "{ __typename }" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["content-type"], "application/json");
+        forced.stop().await;
+    }
+}

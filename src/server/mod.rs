@@ -13,29 +13,43 @@ use axum::{Json, Router};
 use sea_orm::DatabaseConnection;
 use serde_json::json;
 use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::events::Broadcaster;
-use crate::graphql::{self, AppSchema, RequestActor, build_schema};
+use crate::graphql::{self, AppSchema, RequestActor, ViaHttpGet, build_schema};
+
+mod http_options;
+
+pub use http_options::{DEFAULT_MAX_BODY_BYTES, HttpOptions};
 
 #[derive(Clone)]
 struct AppState {
     schema: AppSchema,
     db: DatabaseConnection,
+    http: HttpOptions,
 }
 
 /// The axum application over a migrated database. Subscriptions are served over
 /// WebSocket at `/ws` (graphql-transport-ws and the older graphql-ws protocol).
-pub fn app(db: DatabaseConnection, broadcaster: Broadcaster) -> Router {
+pub fn app(db: DatabaseConnection, broadcaster: Broadcaster, http: HttpOptions) -> Router {
     let schema = build_schema(db.clone(), broadcaster);
+    let cors = http.cors();
+    let body_limit = RequestBodyLimitLayer::new(http.max_body_bytes);
     let state = AppState {
         schema: schema.clone(),
         db,
+        http,
     };
-    Router::new()
+    let router = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route_service("/ws", GraphQLSubscription::new(schema))
         .route("/health", get(health))
         .with_state(state)
+        .layer(body_limit);
+    match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then drains in-flight requests.
@@ -58,11 +72,12 @@ async fn graphql_post(
     State(state): State<AppState>,
     headers: HeaderMap,
     request: GraphQLRequest,
-) -> GraphQLResponse {
+) -> Response {
     let request = request.into_inner().data(actor(&headers));
-    graphql::execute(&state.schema, &state.db, request)
-        .await
-        .into()
+    let response = graphql::execute(&state.schema, &state.db, request).await;
+    state
+        .http
+        .negotiate(&headers, GraphQLResponse::from(response).into_response())
 }
 
 /// The `x-actor` header, when present and valid UTF-8.
@@ -104,8 +119,11 @@ async fn graphql_get(
         )
             .into_response();
     }
-    let request = request.data(actor(&headers));
-    GraphQLResponse::from(graphql::execute(&state.schema, &state.db, request).await).into_response()
+    let request = request.data(actor(&headers)).data(ViaHttpGet);
+    let response = graphql::execute(&state.schema, &state.db, request).await;
+    state
+        .http
+        .negotiate(&headers, GraphQLResponse::from(response).into_response())
 }
 
 /// 200 when the database answers, 503 otherwise.
@@ -123,24 +141,4 @@ async fn health(State(state): State<AppState>) -> Response {
     }
 }
 
-const GRAPHIQL: &str = r#"<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>metadata-synergy · GraphiQL</title>
-  <link rel="stylesheet" href="https://unpkg.com/graphiql@3/graphiql.min.css">
-  <style>body { margin: 0; height: 100vh; } #graphiql { height: 100vh; }</style>
-</head>
-<body>
-  <div id="graphiql">Loading GraphiQL…</div>
-  <script crossorigin src="https://unpkg.com/react@18/umd/react.production.min.js"></script>
-  <script crossorigin src="https://unpkg.com/react-dom@18/umd/react-dom.production.min.js"></script>
-  <script crossorigin src="https://unpkg.com/graphiql@3/graphiql.min.js"></script>
-  <script>
-    const fetcher = GraphiQL.createFetcher({ url: window.location.pathname });
-    ReactDOM.createRoot(document.getElementById('graphiql'))
-      .render(React.createElement(GraphiQL, { fetcher }));
-  </script>
-</body>
-</html>
-"#;
+const GRAPHIQL: &str = include_str!("graphiql.html");
