@@ -1,14 +1,13 @@
 //! Campaigns: name and lifecycle status.
 
-use chrono::Utc;
 use entity::campaign::{self, CampaignStatus};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
+use sea_orm::{DatabaseConnection, Set};
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::CatalogError;
-use super::record::{CatalogEntity, Record, find, initial_metadata, require_text, update_record};
-use crate::sync::{EntityType, WriteOrigin, in_write_transaction};
+use super::record::{CatalogEntity, Record, create_record, require_text, update_record};
+use crate::sync::{EntityType, WriteOrigin};
 
 impl CatalogEntity for campaign::Entity {
     const TYPE: EntityType = EntityType::Campaign;
@@ -44,28 +43,21 @@ impl NewCampaign {
         origin: &WriteOrigin,
     ) -> Result<campaign::Model, CatalogError> {
         require_text("name", &self.name)?;
-        let (id, master_id) = (Uuid::now_v7(), Uuid::now_v7());
-        let metadata = initial_metadata(self.metadata, master_id)?;
-        in_write_transaction(db, origin, |tx| {
-            let now = Utc::now();
-            let row = campaign::ActiveModel {
-                id: Set(id),
-                name: Set(self.name.clone()),
-                status: Set(self.status),
-                metadata: Set(metadata.clone()),
-                metadata_master_id: Set(master_id),
-                created_at: Set(now),
-                updated_at: Set(now),
-            };
-            Box::pin(async move {
-                row.insert(tx).await?;
-                find::<campaign::Entity>(tx, id)
-                    .await?
-                    .ok_or(CatalogError::NotFound {
-                        entity_type: "campaign",
-                        id,
-                    })
-            })
+        let NewCampaign {
+            name,
+            status,
+            metadata,
+        } = self;
+        create_record::<campaign::Entity, _>(db, origin, metadata, move |row| {
+            campaign::ActiveModel {
+                id: Set(row.id),
+                name: Set(name.clone()),
+                status: Set(status),
+                metadata: Set(row.metadata),
+                metadata_master_id: Set(row.master_id),
+                created_at: Set(row.now),
+                updated_at: Set(row.now),
+            }
         })
         .await
     }

@@ -1,14 +1,13 @@
 //! Products: name and a unique SKU.
 
-use chrono::Utc;
 use entity::product;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
+use sea_orm::{DatabaseConnection, Set};
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::CatalogError;
-use super::record::{CatalogEntity, Record, find, initial_metadata, require_text, update_record};
-use crate::sync::{EntityType, WriteOrigin, in_write_transaction};
+use super::record::{CatalogEntity, Record, create_record, require_text, update_record};
+use crate::sync::{EntityType, WriteOrigin};
 
 impl CatalogEntity for product::Entity {
     const TYPE: EntityType = EntityType::Product;
@@ -38,7 +37,6 @@ pub struct ProductChanges {
 
 impl NewProduct {
     /// Inserts the product; its trigger creates the master row in the same transaction.
-    /// A SKU already in use is a conflict.
     pub async fn create(
         self,
         db: &DatabaseConnection,
@@ -46,28 +44,19 @@ impl NewProduct {
     ) -> Result<product::Model, CatalogError> {
         require_text("name", &self.name)?;
         require_text("sku", &self.sku)?;
-        let (id, master_id) = (Uuid::now_v7(), Uuid::now_v7());
-        let metadata = initial_metadata(self.metadata, master_id)?;
-        in_write_transaction(db, origin, |tx| {
-            let now = Utc::now();
-            let row = product::ActiveModel {
-                id: Set(id),
-                name: Set(self.name.clone()),
-                sku: Set(self.sku.clone()),
-                metadata: Set(metadata.clone()),
-                metadata_master_id: Set(master_id),
-                created_at: Set(now),
-                updated_at: Set(now),
-            };
-            Box::pin(async move {
-                row.insert(tx).await?;
-                find::<product::Entity>(tx, id)
-                    .await?
-                    .ok_or(CatalogError::NotFound {
-                        entity_type: "product",
-                        id,
-                    })
-            })
+        let NewProduct {
+            name,
+            sku,
+            metadata,
+        } = self;
+        create_record::<product::Entity, _>(db, origin, metadata, move |row| product::ActiveModel {
+            id: Set(row.id),
+            name: Set(name.clone()),
+            sku: Set(sku.clone()),
+            metadata: Set(row.metadata),
+            metadata_master_id: Set(row.master_id),
+            created_at: Set(row.now),
+            updated_at: Set(row.now),
         })
         .await
     }

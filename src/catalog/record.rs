@@ -144,10 +144,7 @@ pub(super) fn require_text(field: &str, value: &str) -> Result<(), CatalogError>
 }
 
 /// Validates a new entity's initial metadata (default `{}`).
-pub(super) fn initial_metadata(
-    metadata: Option<Value>,
-    master_id: Uuid,
-) -> Result<Value, CatalogError> {
+fn initial_metadata(metadata: Option<Value>, master_id: Uuid) -> Result<Value, CatalogError> {
     let document = metadata.unwrap_or_else(|| Value::Object(Default::default()));
     crate::sync::require_object(&document, "metadata").map_err(CatalogError::from)?;
     Ok(crate::sync::with_cross_reference(document, master_id))
@@ -188,6 +185,50 @@ where
                 active.update(tx).await?;
             }
             find::<E>(tx, id).await?.ok_or_else(not_found)
+        })
+    })
+    .await
+}
+
+/// The ids and the validated initial document of a new entity row, handed to the
+/// entity's own `ActiveModel` builder.
+pub(super) struct NewRow {
+    pub id: Uuid,
+    pub master_id: Uuid,
+    pub metadata: Value,
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+/// Inserts a new entity row built by `build` (UUIDv7 ids, the cross reference in its
+/// metadata); its trigger creates the master row in the same transaction.
+pub(super) async fn create_record<E, F>(
+    db: &DatabaseConnection,
+    origin: &WriteOrigin,
+    metadata: Option<Value>,
+    build: F,
+) -> Result<E::Model, CatalogError>
+where
+    E: CatalogEntity,
+    E::Model: IntoActiveModel<E::ActiveModel> + Send + Sync,
+    E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+    F: Fn(NewRow) -> E::ActiveModel + Send + Sync + 'static,
+{
+    let (id, master_id) = (Uuid::now_v7(), Uuid::now_v7());
+    let metadata = initial_metadata(metadata, master_id)?;
+    let build = std::sync::Arc::new(build);
+    in_write_transaction(db, origin, |tx| {
+        let row = build(NewRow {
+            id,
+            master_id,
+            metadata: metadata.clone(),
+            now: chrono::Utc::now(),
+        });
+        Box::pin(async move {
+            row.insert(tx).await?;
+            find::<E>(tx, id).await?.ok_or(CatalogError::NotFound {
+                entity_type: E::TYPE.as_str(),
+                id,
+            })
         })
     })
     .await

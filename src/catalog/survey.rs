@@ -1,14 +1,13 @@
 //! Surveys: a title.
 
-use chrono::Utc;
 use entity::survey;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
+use sea_orm::{DatabaseConnection, Set};
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::CatalogError;
-use super::record::{CatalogEntity, Record, find, initial_metadata, require_text, update_record};
-use crate::sync::{EntityType, WriteOrigin, in_write_transaction};
+use super::record::{CatalogEntity, Record, create_record, require_text, update_record};
+use crate::sync::{EntityType, WriteOrigin};
 
 impl CatalogEntity for survey::Entity {
     const TYPE: EntityType = EntityType::Survey;
@@ -42,27 +41,14 @@ impl NewSurvey {
         origin: &WriteOrigin,
     ) -> Result<survey::Model, CatalogError> {
         require_text("title", &self.title)?;
-        let (id, master_id) = (Uuid::now_v7(), Uuid::now_v7());
-        let metadata = initial_metadata(self.metadata, master_id)?;
-        in_write_transaction(db, origin, |tx| {
-            let now = Utc::now();
-            let row = survey::ActiveModel {
-                id: Set(id),
-                title: Set(self.title.clone()),
-                metadata: Set(metadata.clone()),
-                metadata_master_id: Set(master_id),
-                created_at: Set(now),
-                updated_at: Set(now),
-            };
-            Box::pin(async move {
-                row.insert(tx).await?;
-                find::<survey::Entity>(tx, id)
-                    .await?
-                    .ok_or(CatalogError::NotFound {
-                        entity_type: "survey",
-                        id,
-                    })
-            })
+        let NewSurvey { title, metadata } = self;
+        create_record::<survey::Entity, _>(db, origin, metadata, move |row| survey::ActiveModel {
+            id: Set(row.id),
+            title: Set(title.clone()),
+            metadata: Set(row.metadata),
+            metadata_master_id: Set(row.master_id),
+            created_at: Set(row.now),
+            updated_at: Set(row.now),
         })
         .await
     }

@@ -3,6 +3,7 @@
 mod campaign;
 mod change;
 mod dead_letter;
+mod entity_object;
 mod enums;
 mod event;
 mod master;

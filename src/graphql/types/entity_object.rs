@@ -1,0 +1,66 @@
+//! The GraphQL object of an entity type: the fields every `MetadataEntity` shares plus the
+//! entity's own columns, so that each entity type only writes what is its own.
+
+/// `metadata_entity_object!(Type, EntityType::Variant, { own fields… })` implements the
+/// object `Type(model)` with `id`, `entityType`, the own fields, `metadata`,
+/// `metadataMaster`, `translations`, `translationStatus`, `createdAt` and `updatedAt`.
+macro_rules! metadata_entity_object {
+    ($object:ident, $entity_type:expr, { $($own:tt)* }) => {
+        #[async_graphql::Object]
+        impl $object {
+            /// Id of the entity.
+            pub(crate) async fn id(&self, _ctx: &async_graphql::Context<'_>) -> uuid::Uuid {
+                self.0.id
+            }
+
+            /// The kind of entity.
+            pub(crate) async fn entity_type(&self, _ctx: &async_graphql::Context<'_>) -> $crate::graphql::types::EntityType {
+                $entity_type
+            }
+
+            $($own)*
+
+            /// The entity's metadata document, equal to its master's.
+            pub(crate) async fn metadata(&self, _ctx: &async_graphql::Context<'_>) -> async_graphql::Json<serde_json::Value> {
+                async_graphql::Json(self.0.metadata.clone())
+            }
+
+            /// The canonical master row of this entity's metadata.
+            pub(crate) async fn metadata_master(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+            ) -> async_graphql::Result<$crate::graphql::types::MetadataMaster> {
+                $crate::graphql::loaders::load_master(ctx, self.0.metadata_master_id).await
+            }
+
+            /// The translated scripts of one locale (same shape as the scripts), if any.
+            pub(crate) async fn translations(
+                &self,
+                _ctx: &async_graphql::Context<'_>,
+                locale: String,
+            ) -> Option<async_graphql::Json<serde_json::Value>> {
+                $crate::graphql::types::translations_of(&self.0.metadata, &locale).map(async_graphql::Json)
+            }
+
+            /// Per target locale: keys translated, missing and failed, and the provider.
+            pub(crate) async fn translation_status(
+                &self,
+                _ctx: &async_graphql::Context<'_>,
+            ) -> Vec<$crate::graphql::types::TranslationStatus> {
+                $crate::graphql::types::status_of(&self.0.metadata)
+            }
+
+            /// When the entity was created.
+            async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
+                self.0.created_at
+            }
+
+            /// When the entity last changed.
+            async fn updated_at(&self) -> chrono::DateTime<chrono::Utc> {
+                self.0.updated_at
+            }
+        }
+    };
+}
+
+pub(crate) use metadata_entity_object;
