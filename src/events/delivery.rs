@@ -165,6 +165,31 @@ pub async fn complete(db: &DatabaseConnection, consumer: &str, event_id: i64) ->
         .map(drop)
 }
 
+/// The consumer handled these events: their bookkeeping rows go, in one statement.
+pub async fn complete_many(
+    db: &DatabaseConnection,
+    consumer: &str,
+    event_ids: &[i64],
+) -> Result<(), DbErr> {
+    if event_ids.is_empty() {
+        return Ok(());
+    }
+    let sigil = match db.get_database_backend() {
+        DatabaseBackend::Postgres => '$',
+        _ => '?',
+    };
+    let placeholders: Vec<String> = (2..event_ids.len() + 2)
+        .map(|n| format!("{sigil}{n}"))
+        .collect();
+    let sql = format!(
+        "DELETE FROM _metadata_deliveries WHERE consumer = {sigil}1 AND event_id IN ({})",
+        placeholders.join(", ")
+    );
+    let mut values: Vec<Value> = vec![consumer.into()];
+    values.extend(event_ids.iter().map(|id| Value::from(*id)));
+    run(db, &sql, values).await.map(drop)
+}
+
 /// The consumer failed: retry after an exponential backoff, or park the delivery as dead
 /// once it has used the consumer's `max_attempts`.
 pub async fn fail(

@@ -42,7 +42,9 @@ impl Default for WorkerConfig {
 }
 
 /// Runs `handler` until `stop` turns true. Errors talking to the database are logged and
-/// retried after the poll interval; they never end the loop.
+/// retried after the poll interval; they never end the loop. The deliveries of a batch
+/// are completed together after it (one commit instead of one per event); if the worker
+/// dies before that, they are handed out again and the idempotent handlers skip them.
 pub async fn run(
     db: DatabaseConnection,
     handler: Arc<dyn EventHandler>,
@@ -56,11 +58,17 @@ pub async fn run(
         woken.as_mut().enable();
         let handled = match delivery::claim(&db, &consumer, config.batch, config.lease).await {
             Ok(claimed) => {
-                let count = claimed.len();
-                for delivery in claimed {
-                    process(&db, handler.as_ref(), &consumer, &delivery).await;
+                let mut done = Vec::with_capacity(claimed.len());
+                for delivery in &claimed {
+                    if process(&db, handler.as_ref(), &consumer, delivery).await {
+                        done.push(delivery.event.id);
+                    }
                 }
-                count
+                if let Err(error) = delivery::complete_many(&db, &consumer, &done).await {
+                    // The leases run out and the events are handled again: handlers are idempotent.
+                    tracing::warn!(%error, consumer, "recording handled deliveries failed");
+                }
+                claimed.len()
             }
             Err(error) => {
                 tracing::warn!(%error, consumer, "claiming deliveries failed");
@@ -77,15 +85,16 @@ pub async fn run(
     }
 }
 
+/// Hands one event to the handler; true when it succeeded (the caller completes it),
+/// otherwise the failure is recorded for a retry or a dead letter.
 async fn process(
     db: &DatabaseConnection,
     handler: &dyn EventHandler,
     consumer: &str,
     claimed: &Claimed,
-) {
-    let outcome = handler.handle(&claimed.event).await;
-    let recorded = match &outcome {
-        Ok(()) => delivery::complete(db, consumer, claimed.event.id).await,
+) -> bool {
+    match handler.handle(&claimed.event).await {
+        Ok(()) => true,
         Err(error) => {
             tracing::warn!(
                 consumer,
@@ -94,11 +103,10 @@ async fn process(
                 error,
                 "event handler failed"
             );
-            delivery::fail(db, claimed, consumer, error).await
+            if let Err(error) = delivery::fail(db, claimed, consumer, &error).await {
+                tracing::warn!(%error, consumer, event = claimed.event.id, "recording a failed delivery failed");
+            }
+            false
         }
-    };
-    if let Err(error) = recorded {
-        // The lease runs out and the delivery is retried: handlers are idempotent.
-        tracing::warn!(%error, consumer, event = claimed.event.id, "recording a delivery outcome failed");
     }
 }
