@@ -96,12 +96,12 @@ pub async fn claim(
 ) -> Result<Vec<Claimed>, DbErr> {
     let sql = pick(
         db,
-        "WITH next AS (
-             SELECT d.consumer, d.event_id FROM _metadata_deliveries d
+        "WITH heads AS (
+             SELECT min(event_id) AS event_id FROM _metadata_deliveries
+              WHERE consumer = $1 AND state = 'pending' GROUP BY master_id),
+         next AS (
+             SELECT d.consumer, d.event_id FROM _metadata_deliveries d JOIN heads h ON h.event_id = d.event_id
               WHERE d.consumer = $1 AND d.state = 'pending' AND d.available_at <= now()
-                AND NOT EXISTS (SELECT 1 FROM _metadata_deliveries p
-                                 WHERE p.consumer = d.consumer AND p.master_id = d.master_id
-                                   AND p.state = 'pending' AND p.event_id < d.event_id)
               ORDER BY d.event_id LIMIT $2
               FOR UPDATE OF d SKIP LOCKED)
          UPDATE _metadata_deliveries d
@@ -115,9 +115,8 @@ pub async fn claim(
              SELECT d.event_id FROM _metadata_deliveries d
               WHERE d.consumer = ?1 AND d.state = 'pending'
                 AND d.available_at <= strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')
-                AND NOT EXISTS (SELECT 1 FROM _metadata_deliveries p
-                                 WHERE p.consumer = d.consumer AND p.master_id = d.master_id
-                                   AND p.state = 'pending' AND p.event_id < d.event_id)
+                AND d.event_id IN (SELECT min(event_id) FROM _metadata_deliveries
+                                    WHERE consumer = ?1 AND state = 'pending' GROUP BY master_id)
               ORDER BY d.event_id LIMIT ?2)
          RETURNING event_id, attempts",
     );
