@@ -1,8 +1,10 @@
 //! The delivery bookkeeping behind named consumers (see migration `m0006`): register,
 //! claim with a lease, complete, fail with backoff into a dead letter, retry.
 //!
-//! A claim takes, per entity, only its oldest pending delivery, so a consumer sees each
-//! entity's events in order even with several workers: the next one of an entity waits
+//! A claim takes, per entity, only its oldest pending delivery (leased ones included),
+//! found with a window function and then looked up by an array of ids, so that its cost
+//! stays linear whatever the planner's statistics say about this fast-churning table. So a
+//! consumer sees each entity's events in order even with several workers: the next one of an entity waits
 //! until the previous one is done or dead. PostgreSQL workers skip rows another worker
 //! has locked (`FOR UPDATE SKIP LOCKED`); a lease (`available_at`) hands a crashed
 //! worker's deliveries to another after it expires.
@@ -96,13 +98,16 @@ pub async fn claim(
 ) -> Result<Vec<Claimed>, DbErr> {
     let sql = pick(
         db,
-        "WITH heads AS (
-             SELECT min(event_id) AS event_id FROM _metadata_deliveries
-              WHERE consumer = $1 AND state = 'pending' GROUP BY master_id),
-         next AS (
-             SELECT d.consumer, d.event_id FROM _metadata_deliveries d JOIN heads h ON h.event_id = d.event_id
+        "WITH next AS (
+             SELECT d.consumer, d.event_id FROM _metadata_deliveries d
               WHERE d.consumer = $1 AND d.state = 'pending' AND d.available_at <= now()
-              ORDER BY d.event_id LIMIT $2
+                AND d.event_id = ANY (ARRAY(
+                    SELECT event_id FROM (
+                        SELECT event_id, available_at,
+                               row_number() OVER (PARTITION BY master_id ORDER BY event_id) AS position
+                          FROM _metadata_deliveries WHERE consumer = $1 AND state = 'pending') AS queue
+                     WHERE position = 1 AND available_at <= now()
+                     ORDER BY event_id LIMIT $2))
               FOR UPDATE OF d SKIP LOCKED)
          UPDATE _metadata_deliveries d
             SET attempts = d.attempts + 1, available_at = now() + make_interval(secs => $3)
