@@ -45,6 +45,7 @@ pub type AppSchema = Schema<Query, Mutation, Subscription>;
 pub fn build_schema(db: DatabaseConnection, broadcaster: Broadcaster) -> AppSchema {
     Schema::build(Query, Mutation, Subscription)
         .enable_federation()
+        .enable_subscription_in_federation()
         .extension(error_codes::ErrorCodes)
         .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
             PERSISTED_QUERIES,
