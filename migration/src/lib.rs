@@ -28,6 +28,20 @@ impl MigratorTrait for Migrator {
     }
 }
 
+/// Runs the PostgreSQL or the SQLite batch, whichever the connection speaks.
+pub(crate) async fn execute_for_backend(
+    manager: &SchemaManager<'_>,
+    postgres: &str,
+    sqlite: &str,
+) -> Result<(), DbErr> {
+    match manager.get_database_backend() {
+        sea_orm_migration::sea_orm::DatabaseBackend::Postgres => {
+            execute_batch(manager, postgres).await
+        }
+        _ => execute_batch(manager, sqlite).await,
+    }
+}
+
 /// Runs a batch of SQL statements (separated by a line holding only `;;`) one by one,
 /// so that plpgsql bodies and SQLite trigger bodies keep their inner semicolons.
 pub(crate) async fn execute_batch(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {

@@ -3,9 +3,8 @@
 //! It is the audit history and the source of entity events.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::DatabaseBackend;
 
-use crate::execute_batch;
+use crate::execute_for_backend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -13,17 +12,11 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        match manager.get_database_backend() {
-            DatabaseBackend::Postgres => execute_batch(manager, POSTGRES).await,
-            _ => execute_batch(manager, SQLITE).await,
-        }
+        execute_for_backend(manager, POSTGRES, SQLITE).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        match manager.get_database_backend() {
-            DatabaseBackend::Postgres => execute_batch(manager, DROP_POSTGRES).await,
-            _ => execute_batch(manager, DROP_SQLITE).await,
-        }
+        execute_for_backend(manager, DROP_POSTGRES, DROP_SQLITE).await
     }
 }
 
@@ -139,6 +132,12 @@ END
 "#;
 
 const DROP_SQLITE: &str = r#"
+DROP TRIGGER IF EXISTS _metadata_event_created
+;;
+DROP TRIGGER IF EXISTS _metadata_event_updated
+;;
+DROP TRIGGER IF EXISTS _metadata_event_deleted
+;;
 DROP TABLE IF EXISTS _metadata_events
 ;;
 DROP TABLE IF EXISTS _metadata_write_context

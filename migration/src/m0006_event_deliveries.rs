@@ -4,9 +4,8 @@
 //! once handled (only this bookkeeping is pruned; `_metadata_events` is kept).
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::DatabaseBackend;
 
-use crate::execute_batch;
+use crate::execute_for_backend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -14,17 +13,11 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        match manager.get_database_backend() {
-            DatabaseBackend::Postgres => execute_batch(manager, POSTGRES).await,
-            _ => execute_batch(manager, SQLITE).await,
-        }
+        execute_for_backend(manager, POSTGRES, SQLITE).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        match manager.get_database_backend() {
-            DatabaseBackend::Postgres => execute_batch(manager, DROP_POSTGRES).await,
-            _ => execute_batch(manager, DROP_SQLITE).await,
-        }
+        execute_for_backend(manager, DROP_POSTGRES, DROP_SQLITE).await
     }
 }
 
