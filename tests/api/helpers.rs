@@ -136,7 +136,7 @@ async fn spawn_app_on(
 }
 
 /// SQLite: a file in the temp dir. PostgreSQL: `CREATE DATABASE` next to TEST_DATABASE_URL.
-async fn fresh_database() -> (String, Option<(String, String)>) {
+pub async fn fresh_database() -> (String, Option<(String, String)>) {
     let name = format!("ms_test_{}", Uuid::new_v4().simple());
     match std::env::var("TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {

@@ -10,6 +10,7 @@ mod helpers;
 mod history;
 mod http;
 mod localization;
+mod migrations;
 mod raw_sql;
 mod statements;
 mod subscriptions;
