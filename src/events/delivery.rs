@@ -157,18 +157,6 @@ pub async fn claim(
         .collect())
 }
 
-/// The consumer handled the event: its bookkeeping row goes.
-pub async fn complete(db: &DatabaseConnection, consumer: &str, event_id: i64) -> Result<(), DbErr> {
-    let sql = pick(
-        db,
-        "DELETE FROM _metadata_deliveries WHERE consumer = $1 AND event_id = $2",
-        "DELETE FROM _metadata_deliveries WHERE consumer = ?1 AND event_id = ?2",
-    );
-    run(db, sql, vec![consumer.into(), event_id.into()])
-        .await
-        .map(drop)
-}
-
 /// The consumer handled these events: their bookkeeping rows go, in one statement.
 pub async fn complete_many(
     db: &DatabaseConnection,

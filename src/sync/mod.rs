@@ -21,9 +21,6 @@ pub use document::{
 pub use entity_type::EntityType;
 pub use error::SyncError;
 pub use origin::{OriginKind, WriteOrigin};
-pub use pair::{
-    MetadataPair, find_master, find_master_by_entity, find_masters, find_masters_by_entities,
-    page_masters,
-};
+pub use pair::{MetadataPair, find_master, find_masters, find_masters_by_entities, page_masters};
 pub use retry::{MaybeTransient, WriteTransaction, in_write_transaction};
 pub use write::{Side, write_metadata};

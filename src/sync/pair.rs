@@ -47,18 +47,6 @@ pub async fn find_masters_by_entities(
         .await?)
 }
 
-pub async fn find_master_by_entity(
-    db: &impl ConnectionTrait,
-    entity_type: EntityType,
-    entity_id: Uuid,
-) -> Result<Option<metadata_master::Model>, SyncError> {
-    Ok(metadata_master::Entity::find()
-        .filter(metadata_master::Column::EntityType.eq(entity_type.as_str()))
-        .filter(metadata_master::Column::EntityId.eq(entity_id))
-        .one(db)
-        .await?)
-}
-
 /// One keyset page of master rows ordered by id, optionally of one entity type.
 /// Fetches `limit` rows; callers ask for one more than they show to learn if more follow.
 pub async fn page_masters(
