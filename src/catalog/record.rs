@@ -17,6 +17,7 @@ use crate::sync::{
 pub trait CatalogEntity: EntityTrait {
     const TYPE: EntityType;
     fn id_column() -> Self::Column;
+    fn id_of(model: &Self::Model) -> Uuid;
     fn into_record(model: Self::Model) -> Record;
 }
 

@@ -16,6 +16,10 @@ impl CatalogEntity for survey::Entity {
         survey::Column::Id
     }
 
+    fn id_of(model: &Self::Model) -> Uuid {
+        model.id
+    }
+
     fn into_record(model: Self::Model) -> Record {
         Record::Survey(model)
     }

@@ -1,5 +1,5 @@
 use async_graphql::connection::Connection;
-use async_graphql::{Context, Object, Result};
+use async_graphql::{Context, Object, OutputType, Result};
 use entity::{campaign, product, survey};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
@@ -8,7 +8,7 @@ use super::error::{IntoGraphql, internal};
 use super::loaders::{find_master, load_master_by_entity, load_record};
 use super::pagination::{IdCursor, PageRequest, page_size};
 use super::types::{Campaign, DeadLetter, EntityType, MetadataMaster, Product, Survey};
-use crate::catalog::{self, Record};
+use crate::catalog::{self, CatalogEntity, Record};
 use crate::events::delivery;
 use crate::sync;
 
@@ -29,11 +29,7 @@ impl Query {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<IdCursor, Campaign>> {
-        let page = PageRequest::new(first, after)?;
-        let rows = catalog::page::<campaign::Entity>(db(ctx), page.after, page.fetch_limit())
-            .await
-            .graphql()?;
-        Ok(page.connection(rows, |row| row.id, Campaign))
+        entity_page::<campaign::Entity, _>(ctx, first, after, Campaign).await
     }
 
     /// The product with this id, or null.
@@ -48,11 +44,7 @@ impl Query {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<IdCursor, Product>> {
-        let page = PageRequest::new(first, after)?;
-        let rows = catalog::page::<product::Entity>(db(ctx), page.after, page.fetch_limit())
-            .await
-            .graphql()?;
-        Ok(page.connection(rows, |row| row.id, Product))
+        entity_page::<product::Entity, _>(ctx, first, after, Product).await
     }
 
     /// The survey with this id, or null.
@@ -67,11 +59,7 @@ impl Query {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<IdCursor, Survey>> {
-        let page = PageRequest::new(first, after)?;
-        let rows = catalog::page::<survey::Entity>(db(ctx), page.after, page.fetch_limit())
-            .await
-            .graphql()?;
-        Ok(page.connection(rows, |row| row.id, Survey))
+        entity_page::<survey::Entity, _>(ctx, first, after, Survey).await
     }
 
     /// The master row with this id, or null.
@@ -171,6 +159,20 @@ impl Query {
     ) -> Result<Option<MetadataMaster>> {
         load_master_by_entity(ctx, entity_type.into(), entity_id).await
     }
+}
+
+/// One keyset page of an entity type as a connection.
+async fn entity_page<E: CatalogEntity, N: OutputType>(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    after: Option<String>,
+    node: impl Fn(E::Model) -> N,
+) -> Result<Connection<IdCursor, N>> {
+    let page = PageRequest::new(first, after)?;
+    let rows = catalog::page::<E>(db(ctx), page.after, page.fetch_limit())
+        .await
+        .graphql()?;
+    Ok(page.connection(rows, E::id_of, node))
 }
 
 fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {

@@ -88,14 +88,7 @@ async fn spawn_app_on(
     let mut db = metadata_synergy::db::connect(&url).await.expect("connect");
     let statements = Arc::new(AtomicUsize::new(0));
     let counter = statements.clone();
-    db.set_metric_callback(move |_info| {
-        if std::env::var("PRINT_SQL").is_ok() {
-            eprintln!(
-                "SQL: {} params={:?}",
-                _info.statement.sql.chars().take(60).collect::<String>(),
-                _info.statement.values.as_ref().map(|v| v.0.len())
-            );
-        }
+    db.set_metric_callback(move |_| {
         counter.fetch_add(1, Ordering::SeqCst);
     });
     metadata_synergy::db::migrate(&db).await.expect("migrate");
