@@ -46,12 +46,12 @@ pub fn error_code(error: &DbErr) -> Option<String> {
     }
 }
 
-/// Deadlocks, serialization failures and a busy or locked SQLite file: the transaction
-/// did nothing and may simply be run again.
+/// Deadlocks, serialization failures, a row lock not available (`NOWAIT`) and a busy or
+/// locked SQLite file: the transaction did nothing and may simply be run again.
 pub fn is_transient(error: &DbErr) -> bool {
     matches!(
         error_code(error).as_deref(),
-        Some("40001" | "40P01" | "5" | "6" | "261" | "517" | "262")
+        Some("40001" | "40P01" | "55P03" | "5" | "6" | "261" | "517" | "262")
     )
 }
 

@@ -21,6 +21,7 @@ async fn main() -> anyhow::Result<()> {
         Command::ExportSchema { output } => {
             let sdl = graphql::federation_sdl(&graphql::build_schema(
                 Default::default(),
+                metadata_synergy::events::Broadcaster::new(Default::default()),
                 Default::default(),
             ));
             match output {
@@ -96,7 +97,7 @@ fn options(cli: &Cli, localization: bool) -> anyhow::Result<runtime::Options> {
         database_url: cli.database_url.clone(),
         worker: Default::default(),
         localization,
-        http: cli.http_options(),
+        http: cli.http_options().map_err(anyhow::Error::msg)?,
     })
 }
 

@@ -71,7 +71,7 @@ pub async fn start(api_db: Option<DatabaseConnection>, options: Options) -> Resu
         running.spawn_consumer(Arc::new(handler), options.worker);
     }
     if let Some(api_db) = api_db {
-        let broadcaster = Broadcaster::new();
+        let broadcaster = Broadcaster::new(db.clone());
         let name = broadcaster.consumer_name().to_owned();
         delivery::register_consumer(&db, &name, 1, true).await?;
         running.spawn_consumer(Arc::new(broadcaster.clone()), options.worker);

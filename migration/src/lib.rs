@@ -10,6 +10,7 @@ mod m0003_product;
 mod m0004_survey;
 mod m0005_metadata_events;
 mod m0006_event_deliveries;
+mod m0007_document_depth;
 pub mod sync_triggers;
 
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_survey::Migration),
             Box::new(m0005_metadata_events::Migration),
             Box::new(m0006_event_deliveries::Migration),
+            Box::new(m0007_document_depth::Migration),
         ]
     }
 }

@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use super::CatalogError;
 use crate::sync::{
-    EntityType, MetadataChange, Side, WriteOrigin, in_write_transaction, write_metadata,
+    EntityType, MetadataChange, Side, SyncError, WriteOrigin, in_write_transaction, lock_pair,
+    write_metadata,
 };
 
 /// A SeaORM entity registered as a metadata entity type.
@@ -117,6 +118,17 @@ pub async fn delete<E: CatalogEntity>(
 ) -> Result<(), CatalogError> {
     in_write_transaction(db, origin, |tx| {
         Box::pin(async move {
+            // The pair is locked first, in the service's lock order (see `lock_pair`).
+            match lock_pair(tx, E::TYPE, id).await {
+                Ok(_) | Err(SyncError::MasterNotFound(_)) => {}
+                Err(SyncError::EntityNotFound { .. }) => {
+                    return Err(CatalogError::NotFound {
+                        entity_type: E::TYPE.as_str(),
+                        id,
+                    });
+                }
+                Err(other) => return Err(other.into()),
+            }
             let result = E::delete_many()
                 .filter(E::id_column().eq(id))
                 .exec(tx)

@@ -9,18 +9,24 @@
 //! has locked (`FOR UPDATE SKIP LOCKED`); a lease (`available_at`) hands a crashed
 //! worker's deliveries to another after it expires.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use entity::metadata_event;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, Statement, Value,
+    QueryFilter, Statement, Value,
 };
+
+use super::worker::HandlerError;
 
 /// A delivery a worker now holds the lease of.
 #[derive(Clone, Debug)]
 pub struct Claimed {
-    pub event: metadata_event::Model,
+    pub event_id: i64,
+    /// The event, or why its row could not be read (it then goes straight to the dead
+    /// letters instead of holding back the rest of the batch).
+    pub event: Result<metadata_event::Model, String>,
     /// Attempts so far, this one included.
     pub attempts: i32,
 }
@@ -137,24 +143,107 @@ pub async fn claim(
             values,
         ))
         .await?;
-    let mut attempts_by_id = std::collections::HashMap::new();
+    let mut attempts_by_id = HashMap::new();
     for row in rows {
         let id: i64 = row.try_get("", "event_id")?;
         let attempts: i32 = row.try_get("", "attempts")?;
         attempts_by_id.insert(id, attempts);
     }
-    let events = metadata_event::Entity::find()
-        .filter(metadata_event::Column::Id.is_in(attempts_by_id.keys().copied()))
-        .order_by_asc(metadata_event::Column::Id)
-        .all(db)
-        .await?;
-    Ok(events
+    let mut ids: Vec<i64> = attempts_by_id.keys().copied().collect();
+    ids.sort_unstable();
+    let mut events = read_events(db, &ids).await?;
+    Ok(ids
         .into_iter()
-        .map(|event| Claimed {
-            attempts: attempts_by_id[&event.id],
-            event,
+        .map(|id| Claimed {
+            event_id: id,
+            event: events
+                .remove(&id)
+                .unwrap_or_else(|| Err("the event no longer exists".into())),
+            attempts: attempts_by_id[&id],
         })
         .collect())
+}
+
+/// The events with these ids, in one statement. If that fails, each is read on its own:
+/// a row that cannot be decoded while the database answers is reported as unreadable (it
+/// will be dead-lettered), so it cannot hold back the rest of the batch.
+async fn read_events(
+    db: &DatabaseConnection,
+    ids: &[i64],
+) -> Result<HashMap<i64, Result<metadata_event::Model, String>>, DbErr> {
+    let all = metadata_event::Entity::find()
+        .filter(metadata_event::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await;
+    if let Ok(events) = all {
+        return Ok(events.into_iter().map(|e| (e.id, Ok(e))).collect());
+    }
+    let mut found = HashMap::with_capacity(ids.len());
+    for &id in ids {
+        match metadata_event::Entity::find_by_id(id).one(db).await {
+            Ok(Some(event)) => {
+                found.insert(id, Ok(event));
+            }
+            Ok(None) => {}
+            Err(error) => {
+                // Only the row is at fault when its id alone can still be read.
+                let probe = Statement::from_sql_and_values(
+                    db.get_database_backend(),
+                    pick(
+                        db,
+                        "SELECT id FROM _metadata_events WHERE id = $1",
+                        "SELECT id FROM _metadata_events WHERE id = ?1",
+                    ),
+                    vec![id.into()],
+                );
+                db.query_one_raw(probe).await?;
+                found.insert(id, Err(error.to_string()));
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Pushes the lease of these (still running) deliveries `lease` into the future.
+pub async fn extend_leases(
+    db: &DatabaseConnection,
+    consumer: &str,
+    event_ids: &[i64],
+    lease: Duration,
+) -> Result<(), DbErr> {
+    if event_ids.is_empty() {
+        return Ok(());
+    }
+    let (list, mut values) = id_list(db, event_ids, 3);
+    let sql = match db.get_database_backend() {
+        DatabaseBackend::Postgres => format!(
+            "UPDATE _metadata_deliveries SET available_at = now() + make_interval(secs => $2)
+              WHERE consumer = $1 AND state = 'pending' AND event_id IN ({list})"
+        ),
+        _ => format!(
+            "UPDATE _metadata_deliveries
+                SET available_at = strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now', '+' || ?2 || ' seconds')
+              WHERE consumer = ?1 AND state = 'pending' AND event_id IN ({list})"
+        ),
+    };
+    let mut all: Vec<Value> = vec![consumer.into(), lease.as_secs_f64().into()];
+    all.append(&mut values);
+    run(db, &sql, all).await.map(drop)
+}
+
+/// Placeholders for `ids`, numbered from `first`, and their values.
+fn id_list(db: &DatabaseConnection, ids: &[i64], first: usize) -> (String, Vec<Value>) {
+    let sigil = match db.get_database_backend() {
+        DatabaseBackend::Postgres => '$',
+        _ => '?',
+    };
+    let list: Vec<String> = (first..first + ids.len())
+        .map(|n| format!("{sigil}{n}"))
+        .collect();
+    (
+        list.join(", "),
+        ids.iter().map(|id| Value::from(*id)).collect(),
+    )
 }
 
 /// The consumer handled these events: their bookkeeping rows go, in one statement.
@@ -166,53 +255,52 @@ pub async fn complete_many(
     if event_ids.is_empty() {
         return Ok(());
     }
+    let (list, ids) = id_list(db, event_ids, 2);
     let sigil = match db.get_database_backend() {
         DatabaseBackend::Postgres => '$',
         _ => '?',
     };
-    let placeholders: Vec<String> = (2..event_ids.len() + 2)
-        .map(|n| format!("{sigil}{n}"))
-        .collect();
     let sql = format!(
-        "DELETE FROM _metadata_deliveries WHERE consumer = {sigil}1 AND event_id IN ({})",
-        placeholders.join(", ")
+        "DELETE FROM _metadata_deliveries WHERE consumer = {sigil}1 AND event_id IN ({list})"
     );
     let mut values: Vec<Value> = vec![consumer.into()];
-    values.extend(event_ids.iter().map(|id| Value::from(*id)));
+    values.extend(ids);
     run(db, &sql, values).await.map(drop)
 }
 
 /// The consumer failed: retry after an exponential backoff, or park the delivery as dead
-/// once it has used the consumer's `max_attempts`.
+/// once it has used the consumer's `max_attempts` (at once for a permanent failure). Only
+/// the error's public `reason` is stored: dead letters are shown to API clients.
 pub async fn fail(
     db: &DatabaseConnection,
     claimed: &Claimed,
     consumer: &str,
-    error: &str,
+    error: &HandlerError,
 ) -> Result<(), DbErr> {
     let sql = pick(
         db,
         "UPDATE _metadata_deliveries SET last_error = $3,
-                state = CASE WHEN attempts >= (SELECT max_attempts FROM _metadata_consumers WHERE name = $1)
+                state = CASE WHEN $5 OR attempts >= (SELECT max_attempts FROM _metadata_consumers WHERE name = $1)
                              THEN 'dead' ELSE 'pending' END,
                 available_at = now() + make_interval(secs => $4)
           WHERE consumer = $1 AND event_id = $2",
         "UPDATE _metadata_deliveries SET last_error = ?3,
-                state = CASE WHEN attempts >= (SELECT max_attempts FROM _metadata_consumers WHERE name = ?1)
+                state = CASE WHEN ?5 OR attempts >= (SELECT max_attempts FROM _metadata_consumers WHERE name = ?1)
                              THEN 'dead' ELSE 'pending' END,
                 available_at = strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now', '+' || ?4 || ' seconds')
           WHERE consumer = ?1 AND event_id = ?2",
     );
-    let error: String = error.chars().take(2000).collect();
+    let reason: String = error.reason.chars().take(500).collect();
     let delay = backoff(claimed.attempts).as_secs_f64();
     run(
         db,
         sql,
         vec![
             consumer.into(),
-            claimed.event.id.into(),
-            error.into(),
+            claimed.event_id.into(),
+            reason.into(),
             delay.into(),
+            error.permanent.into(),
         ],
     )
     .await

@@ -8,6 +8,6 @@ pub mod json_patch;
 mod wakeup;
 pub mod worker;
 
-pub use broadcast::Broadcaster;
+pub use broadcast::{Broadcaster, Published};
 pub use history::{HistoryEntry, document_at, history_page};
 pub use wakeup::{listen_for_events, notify_local};

@@ -1,7 +1,12 @@
 //! Running a named consumer: claim due deliveries, hand each event to the handler,
 //! complete or fail it, and sleep until woken or the poll interval passes.
+//!
+//! While a batch is being handled its leases are renewed every third of the lease, so a
+//! live worker keeps its events however long a handler takes (up to `handler_timeout`),
+//! and a killed one loses them to another worker within one lease.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use entity::metadata_event;
@@ -12,12 +17,45 @@ use tokio::sync::watch;
 use super::delivery::{self, Claimed};
 use super::wakeup::events_written;
 
-/// What a consumer does with one event. An `Err` is retried with backoff and becomes a
-/// dead letter after the consumer's `max_attempts`.
+/// Why a handler failed. `reason` is stable and safe to show to API clients (it becomes a
+/// dead letter's `lastError`); `detail` may hold database or library text and is only logged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HandlerError {
+    pub reason: String,
+    pub detail: String,
+    /// Retrying cannot help: the delivery becomes a dead letter at once.
+    pub permanent: bool,
+}
+
+impl HandlerError {
+    /// A failure worth retrying with backoff.
+    pub fn transient(reason: impl Into<String>, detail: impl std::fmt::Display) -> Self {
+        HandlerError {
+            reason: reason.into(),
+            detail: detail.to_string(),
+            permanent: false,
+        }
+    }
+
+    /// A failure that no retry can mend.
+    pub fn permanent(reason: impl Into<String>, detail: impl std::fmt::Display) -> Self {
+        HandlerError {
+            reason: reason.into(),
+            detail: detail.to_string(),
+            permanent: true,
+        }
+    }
+}
+
+/// What a consumer does with one event. A transient `Err` is retried with backoff and
+/// becomes a dead letter after the consumer's `max_attempts`; a permanent one at once.
 pub trait EventHandler: Send + Sync + 'static {
     /// The consumer's name in `_metadata_consumers`.
     fn consumer(&self) -> &str;
-    fn handle<'a>(&'a self, event: &'a metadata_event::Model) -> BoxFuture<'a, Result<(), String>>;
+    fn handle<'a>(
+        &'a self,
+        event: &'a metadata_event::Model,
+    ) -> BoxFuture<'a, Result<(), HandlerError>>;
 }
 
 /// How a worker paces itself.
@@ -25,18 +63,21 @@ pub trait EventHandler: Send + Sync + 'static {
 pub struct WorkerConfig {
     /// Deliveries claimed at once.
     pub batch: u64,
-    /// How long a claim is held before another worker may take it over.
+    /// How long a claim is held without renewal before another worker may take it over.
     pub lease: Duration,
     /// The longest sleep without a wake-up signal (the fallback of LISTEN/NOTIFY).
     pub poll: Duration,
+    /// The longest one event may take; then it counts as a failed attempt.
+    pub handler_timeout: Duration,
 }
 
 impl Default for WorkerConfig {
     fn default() -> Self {
         WorkerConfig {
             batch: 32,
-            lease: Duration::from_secs(60),
+            lease: Duration::from_secs(15),
             poll: Duration::from_secs(1),
+            handler_timeout: Duration::from_secs(300),
         }
     }
 }
@@ -58,15 +99,19 @@ pub async fn run(
         woken.as_mut().enable();
         let handled = match delivery::claim(&db, &consumer, config.batch, config.lease).await {
             Ok(claimed) => {
-                let mut done = Vec::with_capacity(claimed.len());
-                for delivery in &claimed {
-                    if process(&db, handler.as_ref(), &consumer, delivery).await {
-                        done.push(delivery.event.id);
+                let pending: Mutex<HashSet<i64>> =
+                    Mutex::new(claimed.iter().map(|c| c.event_id).collect());
+                let work =
+                    handle_batch(&db, handler.as_ref(), &consumer, &claimed, &pending, config);
+                let renew = renew_leases(&db, &consumer, &pending, config.lease);
+                tokio::select! {
+                    done = work => {
+                        if let Err(error) = delivery::complete_many(&db, &consumer, &done).await {
+                            // The leases run out and the events are handled again: handlers are idempotent.
+                            tracing::warn!(%error, consumer, "recording handled deliveries failed");
+                        }
                     }
-                }
-                if let Err(error) = delivery::complete_many(&db, &consumer, &done).await {
-                    // The leases run out and the events are handled again: handlers are idempotent.
-                    tracing::warn!(%error, consumer, "recording handled deliveries failed");
+                    never = renew => match never {},
                 }
                 claimed.len()
             }
@@ -85,6 +130,48 @@ pub async fn run(
     }
 }
 
+/// Handles a claimed batch in order; returns the ids that succeeded.
+async fn handle_batch(
+    db: &DatabaseConnection,
+    handler: &dyn EventHandler,
+    consumer: &str,
+    claimed: &[Claimed],
+    pending: &Mutex<HashSet<i64>>,
+    config: WorkerConfig,
+) -> Vec<i64> {
+    let mut done = Vec::with_capacity(claimed.len());
+    for delivery in claimed {
+        if process(db, handler, consumer, delivery, config.handler_timeout).await {
+            done.push(delivery.event_id);
+        }
+        lock(pending).remove(&delivery.event_id);
+    }
+    done
+}
+
+/// Renews the leases of the deliveries still `pending` in this batch, every third of a
+/// lease, until dropped.
+async fn renew_leases(
+    db: &DatabaseConnection,
+    consumer: &str,
+    pending: &Mutex<HashSet<i64>>,
+    lease: Duration,
+) -> std::convert::Infallible {
+    loop {
+        tokio::time::sleep(lease / 3).await;
+        let ids: Vec<i64> = lock(pending).iter().copied().collect();
+        if let Err(error) = delivery::extend_leases(db, consumer, &ids, lease).await {
+            tracing::warn!(%error, consumer, "renewing delivery leases failed");
+        }
+    }
+}
+
+fn lock(pending: &Mutex<HashSet<i64>>) -> std::sync::MutexGuard<'_, HashSet<i64>> {
+    pending
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Hands one event to the handler; true when it succeeded (the caller completes it),
 /// otherwise the failure is recorded for a retry or a dead letter.
 async fn process(
@@ -92,21 +179,35 @@ async fn process(
     handler: &dyn EventHandler,
     consumer: &str,
     claimed: &Claimed,
+    timeout: Duration,
 ) -> bool {
-    match handler.handle(&claimed.event).await {
-        Ok(()) => true,
-        Err(error) => {
-            tracing::warn!(
-                consumer,
-                event = claimed.event.id,
-                attempts = claimed.attempts,
-                error,
-                "event handler failed"
-            );
-            if let Err(error) = delivery::fail(db, claimed, consumer, &error).await {
-                tracing::warn!(%error, consumer, event = claimed.event.id, "recording a failed delivery failed");
-            }
-            false
-        }
+    let outcome = match &claimed.event {
+        Ok(event) => match tokio::time::timeout(timeout, handler.handle(event)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(HandlerError::transient(
+                "the handler timed out",
+                format!("no result within {timeout:?}"),
+            )),
+        },
+        Err(unreadable) => Err(HandlerError::permanent(
+            "the event could not be read",
+            unreadable,
+        )),
+    };
+    let Err(error) = outcome else {
+        return true;
+    };
+    tracing::warn!(
+        consumer,
+        event = claimed.event_id,
+        attempts = claimed.attempts,
+        reason = error.reason,
+        detail = error.detail,
+        permanent = error.permanent,
+        "event handler failed"
+    );
+    if let Err(db_error) = delivery::fail(db, claimed, consumer, &error).await {
+        tracing::warn!(error = %db_error, consumer, event = claimed.event_id, "recording a failed delivery failed");
     }
+    false
 }

@@ -17,6 +17,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Request, Response};
 use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use sea_orm::DatabaseConnection;
 use tokio::sync::mpsc;
@@ -31,7 +32,29 @@ pub async fn execute(schema: &AppSchema, db: &DatabaseConnection, request: Reque
         // The receiver lives as long as the request; a send can only fail after it ended.
         let _ = sender.send(batch);
     };
-    let request = request
+    drive(schema.execute(with_loaders(request, db, spawner)), batches).await
+}
+
+/// Executes `request` as a stream of responses (a subscription's events, or the one
+/// response of a query or mutation) with fresh loaders whose batches run as tasks.
+/// For WebSocket operations, which outlive any one poll of the socket.
+pub fn execute_stream(
+    schema: &AppSchema,
+    db: &DatabaseConnection,
+    request: Request,
+) -> BoxStream<'static, Response> {
+    let spawner = |batch: BoxFuture<'static, ()>| {
+        tokio::spawn(batch);
+    };
+    schema.execute_stream(with_loaders(request, db, spawner))
+}
+
+/// The request with one loader of each kind, all batching through `spawner`.
+fn with_loaders<S>(request: Request, db: &DatabaseConnection, spawner: S) -> Request
+where
+    S: Fn(BoxFuture<'static, ()>) + Clone + Send + Sync + 'static,
+{
+    request
         .data(DataLoader::new(
             MasterLoader::new(db.clone()),
             spawner.clone(),
@@ -43,8 +66,7 @@ pub async fn execute(schema: &AppSchema, db: &DatabaseConnection, request: Reque
         .data(DataLoader::new(
             MasterByEntityLoader::new(db.clone()),
             spawner,
-        ));
-    drive(schema.execute(request), batches).await
+        ))
 }
 
 /// Polls `work` until it stops waking itself (async-graphql's joins yield after a

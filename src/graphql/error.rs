@@ -11,6 +11,12 @@ use crate::sync::SyncError;
 pub enum ErrorCode {
     NotFound,
     BadUserInput,
+    /// The HTTP request itself is unreadable (malformed JSON, wrong content type).
+    BadRequest,
+    /// The operation is over one of the [`super::QueryLimits`].
+    QueryTooComplex,
+    /// The document is not a valid operation of this schema.
+    GraphqlValidationFailed,
     Conflict,
     Internal,
 }
@@ -20,6 +26,9 @@ impl ErrorCode {
         match self {
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::BadUserInput => "BAD_USER_INPUT",
+            ErrorCode::BadRequest => "BAD_REQUEST",
+            ErrorCode::QueryTooComplex => "QUERY_TOO_COMPLEX",
+            ErrorCode::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
             ErrorCode::Conflict => "CONFLICT",
             ErrorCode::Internal => "INTERNAL",
         }

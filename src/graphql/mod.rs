@@ -6,12 +6,12 @@ mod error;
 mod error_codes;
 mod get_guard;
 mod http_get;
+mod limits;
 mod loaders;
 mod mutation;
 mod pagination;
 mod query;
 mod subscription;
-mod translation_updates;
 mod types;
 
 use async_graphql::extensions::apollo_persisted_queries::{
@@ -21,11 +21,13 @@ use async_graphql::{SDLExportOptions, Schema};
 use sea_orm::DatabaseConnection;
 
 use crate::events::Broadcaster;
+use crate::sync::DocumentLimits;
 
-pub use batching::execute;
+pub use batching::{execute, execute_stream};
 pub use error::ErrorCode;
 pub use get_guard::ViaHttpGet;
 pub use http_get::changes_data;
+pub use limits::QueryLimits;
 pub use mutation::Mutation;
 pub use query::Query;
 pub use subscription::Subscription;
@@ -40,19 +42,33 @@ const PERSISTED_QUERIES: usize = 1024;
 /// The executable schema of the subgraph.
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
+/// What clients may send: operations (checked before validation and execution) and the
+/// metadata documents they write.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ApiLimits {
+    pub query: QueryLimits,
+    pub documents: DocumentLimits,
+}
+
 /// Builds the schema with federation v2 enabled. Run requests through [`execute`], which
 /// adds the per-request loaders.
-pub fn build_schema(db: DatabaseConnection, broadcaster: Broadcaster) -> AppSchema {
+pub fn build_schema(
+    db: DatabaseConnection,
+    broadcaster: Broadcaster,
+    limits: ApiLimits,
+) -> AppSchema {
     Schema::build(Query, Mutation, Subscription)
         .enable_federation()
         .enable_subscription_in_federation()
         .extension(error_codes::ErrorCodes)
+        .extension(limits::LimitsExtension(limits.query))
         .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
             PERSISTED_QUERIES,
         )))
         .extension(get_guard::QueriesOnlyOverGet)
         .data(db)
         .data(broadcaster)
+        .data(limits.documents)
         .finish()
 }
 

@@ -11,12 +11,13 @@ use super::types::{
     UpdateProductInput, UpdateSurveyInput,
 };
 use super::{ErrorCode, RequestActor};
+use crate::catalog::CatalogError;
 use crate::catalog::{
     self, CampaignChanges, NewCampaign, NewProduct, NewSurvey, ProductChanges, SurveyChanges,
 };
 use crate::events::delivery;
 use crate::sync::{
-    MetadataChange, MetadataPair, Side, WriteOrigin, in_write_transaction, write_metadata,
+    DocumentLimits, MetadataChange, Side, WriteOrigin, in_write_transaction, write_metadata,
 };
 
 /// Writes. Every metadata write reaches both the entity and its master in one transaction.
@@ -30,6 +31,7 @@ impl Mutation {
         ctx: &Context<'_>,
         input: CreateCampaignInput,
     ) -> Result<Campaign> {
+        check_document(ctx, input.metadata.as_ref(), "metadata")?;
         NewCampaign::from(input)
             .create(db(ctx), &origin(ctx))
             .await
@@ -44,6 +46,7 @@ impl Mutation {
         id: Uuid,
         input: UpdateCampaignInput,
     ) -> Result<Campaign> {
+        check_document(ctx, input.metadata.as_ref(), "metadata")?;
         CampaignChanges::from(input)
             .apply(db(ctx), id, &origin(ctx))
             .await
@@ -65,6 +68,7 @@ impl Mutation {
         ctx: &Context<'_>,
         input: CreateProductInput,
     ) -> Result<Product> {
+        check_document(ctx, input.metadata.as_ref(), "metadata")?;
         NewProduct::from(input)
             .create(db(ctx), &origin(ctx))
             .await
@@ -79,6 +83,7 @@ impl Mutation {
         id: Uuid,
         input: UpdateProductInput,
     ) -> Result<Product> {
+        check_document(ctx, input.metadata.as_ref(), "metadata")?;
         ProductChanges::from(input)
             .apply(db(ctx), id, &origin(ctx))
             .await
@@ -96,6 +101,7 @@ impl Mutation {
 
     /// Creates a survey and its master row.
     async fn create_survey(&self, ctx: &Context<'_>, input: CreateSurveyInput) -> Result<Survey> {
+        check_document(ctx, input.metadata.as_ref(), "metadata")?;
         NewSurvey::from(input)
             .create(db(ctx), &origin(ctx))
             .await
@@ -110,6 +116,7 @@ impl Mutation {
         id: Uuid,
         input: UpdateSurveyInput,
     ) -> Result<Survey> {
+        check_document(ctx, input.metadata.as_ref(), "metadata")?;
         SurveyChanges::from(input)
             .apply(db(ctx), id, &origin(ctx))
             .await
@@ -204,24 +211,45 @@ async fn write(
     if expected_version.is_some_and(|version| version < 1) {
         return Err(ErrorCode::BadUserInput.error("`expectedVersion` starts at 1"));
     }
+    check_document(ctx, metadata.as_ref(), "metadata")?;
+    check_document(ctx, patch.as_ref(), "patch")?;
+    let limits = *ctx.data_unchecked::<DocumentLimits>();
     let change =
         MetadataChange::from_arguments(metadata.map(|j| j.0), patch.map(|j| j.0)).graphql()?;
-    let db = db(ctx);
-    let pair: MetadataPair = in_write_transaction(db, &origin(ctx), |tx| {
+    // The answer is read in the write's own transaction: a write answered as done is
+    // exactly what was committed, and an error means nothing was written.
+    let (pair, record) = in_write_transaction(db(ctx), &origin(ctx), |tx| {
         let change = change.clone();
-        Box::pin(async move { write_metadata(tx, side, &change, expected_version).await })
+        Box::pin(async move {
+            let pair = write_metadata(tx, side, &change, expected_version).await?;
+            limits.check(&pair.master.metadata, "the resulting metadata")?;
+            let record = catalog::find_records(tx, pair.entity_type, vec![pair.entity_id])
+                .await?
+                .pop()
+                .ok_or(CatalogError::NotFound {
+                    entity_type: pair.entity_type.as_str(),
+                    id: pair.entity_id,
+                })?;
+            Ok::<_, CatalogError>((pair, record))
+        })
     })
     .await
     .graphql()?;
-    let record = catalog::find_records(db, pair.entity_type, vec![pair.entity_id])
-        .await
-        .graphql()?
-        .pop()
-        .ok_or_else(|| internal(&format!("entity {} vanished after a write", pair.entity_id)))?;
     Ok(MetadataSyncResult {
         entity: MetadataEntity::from(record),
         master: MetadataMaster(pair.master),
     })
+}
+
+/// Refuses a client's document (or patch) over the configured [`DocumentLimits`].
+fn check_document(ctx: &Context<'_>, document: Option<&Json<Value>>, what: &str) -> Result<()> {
+    match document {
+        Some(document) => ctx
+            .data_unchecked::<DocumentLimits>()
+            .check(&document.0, what)
+            .graphql(),
+        None => Ok(()),
+    }
 }
 
 /// An API write on behalf of the request's `x-actor`, when it named one.

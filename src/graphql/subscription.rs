@@ -1,14 +1,11 @@
-use async_graphql::{Context, Subscription};
+use async_graphql::{Context, Json, Subscription};
 use futures_util::{Stream, StreamExt};
 use uuid::Uuid;
 
-use sea_orm::DatabaseConnection;
-
-use super::translation_updates::updates_of;
 use super::types::{EntityType, MetadataChange, TranslationUpdate};
 use crate::events::Broadcaster;
 
-/// Live changes, over WebSocket (graphql-transport-ws or graphql-ws) at `/ws`.
+/// Live changes, over WebSocket (graphql-transport-ws) at `/ws`.
 pub struct Subscription;
 
 #[Subscription]
@@ -22,19 +19,34 @@ impl Subscription {
         entity_id: Option<Uuid>,
         locale: Option<String>,
     ) -> impl Stream<Item = TranslationUpdate> {
-        let entity_type = entity_type.map(|t| crate::sync::EntityType::from(t).as_str());
-        let db = ctx.data_unchecked::<DatabaseConnection>().clone();
+        let wanted_type = entity_type.map(|t| crate::sync::EntityType::from(t).as_str());
         ctx.data_unchecked::<Broadcaster>()
             .subscribe()
-            .filter(move |event| {
+            .filter_map(move |published| {
+                let event = &published.event;
                 let wanted = event.origin == "localization"
-                    && entity_type.is_none_or(|t| t == event.entity_type)
+                    && wanted_type.is_none_or(|t| t == event.entity_type)
                     && entity_id.is_none_or(|id| id == event.entity_id);
-                std::future::ready(wanted)
-            })
-            .then(move |event| {
-                let (db, locale) = (db.clone(), locale.clone());
-                async move { updates_of(&db, &event, locale.as_deref()).await }
+                let entity_type = event.entity_type.parse::<crate::sync::EntityType>().ok();
+                let updates: Vec<TranslationUpdate> = match (wanted, entity_type) {
+                    (true, Some(entity_type)) => published
+                        .translations
+                        .iter()
+                        .filter(|change| locale.as_deref().is_none_or(|l| l == change.locale))
+                        .map(|change| TranslationUpdate {
+                            entity_type: entity_type.into(),
+                            entity_id: event.entity_id,
+                            master_id: event.master_id,
+                            locale: change.locale.clone(),
+                            changed_keys: change.changed_keys.clone(),
+                            translations: Json(change.translations.clone()),
+                            version: event.version,
+                            provider: change.provider.clone(),
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                std::future::ready((!updates.is_empty()).then_some(updates))
             })
             .flat_map(futures_util::stream::iter)
     }
@@ -50,10 +62,11 @@ impl Subscription {
         let entity_type = entity_type.map(|t| crate::sync::EntityType::from(t).as_str());
         ctx.data_unchecked::<Broadcaster>()
             .subscribe()
-            .filter_map(move |event| {
+            .filter_map(move |published| {
+                let event = &published.event;
                 let wanted = entity_type.is_none_or(|t| t == event.entity_type)
                     && entity_id.is_none_or(|id| id == event.entity_id);
-                std::future::ready(wanted.then(|| MetadataChange::from(event)))
+                std::future::ready(wanted.then(|| MetadataChange::from(event.clone())))
             })
     }
 }

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::settings::{LocalizationConfig, Settings};
 use super::{Translator, apply, plan, translate_plan};
-use crate::events::worker::EventHandler;
+use crate::events::worker::{EventHandler, HandlerError};
 use crate::sync::{
     MetadataChange, Side, SyncError, WriteOrigin, find_master, in_write_transaction, same_document,
     write_metadata,
@@ -118,7 +118,10 @@ impl EventHandler for LocalizationHandler {
         CONSUMER
     }
 
-    fn handle<'a>(&'a self, event: &'a metadata_event::Model) -> BoxFuture<'a, Result<(), String>> {
+    fn handle<'a>(
+        &'a self,
+        event: &'a metadata_event::Model,
+    ) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async move {
             if event.kind == "DELETED" {
                 return Ok(());
@@ -126,7 +129,16 @@ impl EventHandler for LocalizationHandler {
             self.localize(event.master_id)
                 .await
                 .map(drop)
-                .map_err(|error| error.to_string())
+                .map_err(|error| {
+                    let reason = match &error {
+                        SyncError::Database(_) => "a database error interrupted localization",
+                        SyncError::InvalidMetadata(_) => {
+                            "the document kept changing during localization"
+                        }
+                        _ => "localization failed",
+                    };
+                    HandlerError::transient(reason, error)
+                })
         })
     }
 }

@@ -9,6 +9,7 @@ pub mod placeholders;
 pub mod plan;
 mod settings;
 pub mod translator;
+mod updates;
 
 pub use flatten::{flatten, unflatten};
 pub use handler::{CONSUMER, LocalizationHandler, Outcome};
@@ -21,3 +22,4 @@ pub use plan::{
 };
 pub use settings::{LocalizationConfig, Settings, localization_of};
 pub use translator::{TranslateError, Translator, TranslatorConfig, from_config};
+pub use updates::{TranslationChange, translation_changes};

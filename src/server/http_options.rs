@@ -5,6 +5,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::Response;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use super::WsLimits;
+use crate::graphql::ApiLimits;
+
 /// Apollo Router's default request body limit.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
@@ -18,6 +21,10 @@ pub struct HttpOptions {
     /// Always answer `application/json`, for clients that cannot parse
     /// `application/graphql-response+json`.
     pub force_json_content_type: bool,
+    /// What operations and written documents may be.
+    pub limits: ApiLimits,
+    /// Sockets, subscriptions and the handshake wait of `/ws` (messages share `max_body_bytes`).
+    pub ws: WsLimits,
 }
 
 impl Default for HttpOptions {
@@ -26,6 +33,8 @@ impl Default for HttpOptions {
             cors_allowed_origins: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             force_json_content_type: false,
+            limits: ApiLimits::default(),
+            ws: WsLimits::default(),
         }
     }
 }

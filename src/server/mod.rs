@@ -3,8 +3,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 
-use async_graphql_axum::rejection::GraphQLRejection;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse, GraphQLSubscription};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::{FromRequest, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -19,30 +18,37 @@ use crate::events::Broadcaster;
 use crate::graphql::{self, AppSchema, RequestActor, ViaHttpGet, build_schema};
 
 mod http_options;
+mod rejection;
+mod ws;
 
 pub use http_options::{DEFAULT_MAX_BODY_BYTES, HttpOptions};
+pub use ws::WsLimits;
+
+use rejection::Rejection;
 
 #[derive(Clone)]
 struct AppState {
     schema: AppSchema,
     db: DatabaseConnection,
     http: HttpOptions,
+    ws_slots: ws::WsSlots,
 }
 
-/// The axum application over a migrated database. Subscriptions are served over
-/// WebSocket at `/ws` (graphql-transport-ws and the older graphql-ws protocol).
+/// The axum application over a migrated database. Subscriptions (and any other operation)
+/// are served over WebSocket at `/ws` with the graphql-transport-ws protocol.
 pub fn app(db: DatabaseConnection, broadcaster: Broadcaster, http: HttpOptions) -> Router {
-    let schema = build_schema(db.clone(), broadcaster);
+    let schema = build_schema(db.clone(), broadcaster, http.limits);
     let cors = http.cors();
     let body_limit = RequestBodyLimitLayer::new(http.max_body_bytes);
     let state = AppState {
-        schema: schema.clone(),
+        schema,
         db,
+        ws_slots: ws::WsSlots::new(&http.ws),
         http,
     };
     let router = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
-        .route_service("/ws", GraphQLSubscription::new(schema))
+        .route("/ws", get(ws::upgrade))
         .route("/health", get(health))
         .with_state(state)
         .layer(body_limit);
@@ -71,9 +77,16 @@ pub async fn bind(address: SocketAddr) -> std::io::Result<TcpListener> {
 async fn graphql_post(
     State(state): State<AppState>,
     headers: HeaderMap,
-    request: GraphQLRequest,
+    request: axum::extract::Request,
 ) -> Response {
-    let request = request.into_inner().data(actor(&headers));
+    if !rejection::is_json(&headers) {
+        return Rejection::unsupported_media_type().into_response();
+    }
+    let request = match GraphQLRequest::<Rejection>::from_request(request, &()).await {
+        Ok(request) => request.into_inner(),
+        Err(rejection) => return rejection.into_response(),
+    };
+    let request = request.data(actor(&headers));
     let response = graphql::execute(&state.schema, &state.db, request).await;
     state
         .http
@@ -103,7 +116,7 @@ async fn graphql_get(
     if wants_html && request.uri().query().is_none() {
         return Html(GRAPHIQL).into_response();
     }
-    let request = match GraphQLRequest::<GraphQLRejection>::from_request(request, &()).await {
+    let request = match GraphQLRequest::<Rejection>::from_request(request, &()).await {
         Ok(request) => request.into_inner(),
         Err(rejection) => return rejection.into_response(),
     };

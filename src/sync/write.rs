@@ -1,7 +1,7 @@
 //! The service's metadata write path, generic over entity types.
 
 use entity::metadata_master;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockType, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockBehavior, LockType, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde_json::Value;
 use uuid::Uuid;
@@ -36,17 +36,13 @@ pub async fn write_metadata(
             (master.entity_type.parse()?, master.entity_id)
         }
     };
-    let (master_id, current) = lock_entity_metadata(tx, entity_type, entity_id).await?;
+    let (current, master) = lock_pair(tx, entity_type, entity_id).await?;
+    let master_id = master.id;
     if let Side::Master(id) = side
         && id != master_id
     {
         return Err(SyncError::MasterNotFound(id));
     }
-    let master = metadata_master::Entity::find_by_id(master_id)
-        .lock(LockType::Update)
-        .one(tx)
-        .await?
-        .ok_or(SyncError::MasterNotFound(master_id))?;
     if let Some(expected) = expected_version
         && expected != master.version
     {
@@ -86,6 +82,29 @@ pub async fn write_metadata(
         entity_metadata: master.metadata.clone(),
         master,
     })
+}
+
+/// Locks an entity row and then its master row — the one lock order of the service — and
+/// returns the entity's document and the master row.
+///
+/// The master is locked `NOWAIT`: if someone holds it, that is a raw master-side writer
+/// (every service write takes the entity first), which may in turn be waiting for the
+/// entity row we now hold. Instead of waiting in PostgreSQL's deadlock detector
+/// (`deadlock_timeout` per round), the transaction fails at once with SQLSTATE 55P03,
+/// releases the entity, and [`super::in_write_transaction`] runs it again after a short
+/// backoff, by when the other writer has finished.
+pub async fn lock_pair(
+    tx: &WriteTransaction,
+    entity_type: EntityType,
+    entity_id: Uuid,
+) -> Result<(Value, metadata_master::Model), SyncError> {
+    let (master_id, current) = lock_entity_metadata(tx, entity_type, entity_id).await?;
+    let master = metadata_master::Entity::find_by_id(master_id)
+        .lock_with_behavior(LockType::Update, LockBehavior::Nowait)
+        .one(tx)
+        .await?
+        .ok_or(SyncError::MasterNotFound(master_id))?;
+    Ok((current, master))
 }
 
 /// `SELECT metadata_master_id, metadata FROM <table> WHERE id = $1 FOR UPDATE`, with the

@@ -9,7 +9,7 @@ use std::time::Duration;
 use entity::metadata_event;
 use futures_util::future::BoxFuture;
 use metadata_synergy::events::delivery;
-use metadata_synergy::events::worker::{self, EventHandler, WorkerConfig};
+use metadata_synergy::events::worker::{self, EventHandler, HandlerError, WorkerConfig};
 use serde_json::json;
 use tokio::sync::watch;
 
@@ -49,7 +49,10 @@ impl EventHandler for Recorder {
         &self.name
     }
 
-    fn handle<'a>(&'a self, event: &'a metadata_event::Model) -> BoxFuture<'a, Result<(), String>> {
+    fn handle<'a>(
+        &'a self,
+        event: &'a metadata_event::Model,
+    ) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async move {
             if !self.in_flight.lock().unwrap().insert(event.id) {
                 self.overlaps.lock().unwrap().push(event.id);
@@ -60,7 +63,10 @@ impl EventHandler for Recorder {
             tokio::time::sleep(self.work).await;
             self.in_flight.lock().unwrap().remove(&event.id);
             if self.fail.load(Ordering::SeqCst) {
-                return Err("the consumer is down".into());
+                return Err(HandlerError::transient(
+                    "the consumer is down",
+                    "SQLSTATE 08006: detail meant for the log only",
+                ));
             }
             self.handled.lock().unwrap().push(event.clone());
             Ok(())
@@ -73,6 +79,7 @@ fn config() -> WorkerConfig {
         batch: 4,
         lease: Duration::from_secs(1),
         poll: Duration::from_millis(50),
+        ..WorkerConfig::default()
     }
 }
 

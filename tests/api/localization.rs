@@ -306,6 +306,7 @@ async fn after_a_worker_crash_everything_is_translated_once() {
         batch: 5,
         lease: Duration::from_secs(1),
         poll: Duration::from_millis(50),
+        ..Default::default()
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let crashed = tokio::spawn(metadata_synergy::events::worker::run(

@@ -1,5 +1,9 @@
 //! Command line and environment configuration.
 
+mod limits;
+
+pub use limits::LimitArgs;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -33,6 +37,8 @@ pub struct Cli {
     pub listen: SocketAddr,
     #[command(flatten)]
     pub localization: LocalizationArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// Origins allowed to call the API from browsers (CORS), comma-separated; `*` for any.
     /// None by default: browsers then allow same-origin calls only.
     #[arg(
@@ -120,12 +126,14 @@ pub struct LocalizationArgs {
 
 impl Cli {
     /// The HTTP options these arguments describe.
-    pub fn http_options(&self) -> HttpOptions {
-        HttpOptions {
+    pub fn http_options(&self) -> Result<HttpOptions, String> {
+        Ok(HttpOptions {
             cors_allowed_origins: self.cors_allowed_origins.clone(),
             max_body_bytes: self.max_body_bytes,
             force_json_content_type: self.json_content_type,
-        }
+            limits: self.limits.api_limits()?,
+            ws: self.limits.ws_limits(),
+        })
     }
 }
 

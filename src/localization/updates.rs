@@ -1,4 +1,5 @@
-//! Turning the localization worker's events into per-locale `TranslationUpdate`s.
+//! What a localization write changed, per locale: computed once per event by the
+//! subscription fan-out and shared by every subscriber.
 
 use std::collections::BTreeSet;
 
@@ -6,23 +7,29 @@ use entity::metadata_event;
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
 
-use super::types::TranslationUpdate;
+use super::{TranslationState, flatten, localization_of};
 use crate::events::document_at;
-use crate::localization::{TranslationState, flatten, localization_of};
 
-/// One update per locale whose translations this event changed (compared with the
-/// version before it), optionally only for `locale`.
-pub async fn updates_of(
+/// New translations of one locale written by one event.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TranslationChange {
+    pub locale: String,
+    /// Dot-path keys added, changed, removed or translated again.
+    pub changed_keys: Vec<String>,
+    /// The locale's translated scripts after the write.
+    pub translations: Value,
+    pub provider: Option<String>,
+}
+
+/// One change per locale whose translations a localization event changed (compared with
+/// the version before it); none for other events.
+pub async fn translation_changes(
     db: &DatabaseConnection,
     event: &metadata_event::Model,
-    locale: Option<&str>,
-) -> Vec<TranslationUpdate> {
+) -> Vec<TranslationChange> {
     if event.origin != "localization" || event.kind != "UPDATED" {
         return Vec::new();
     }
-    let Ok(entity_type) = event.entity_type.parse::<crate::sync::EntityType>() else {
-        return Vec::new();
-    };
     let previous = match document_at(db, event.master_id, event.version - 1).await {
         Ok(previous) => previous.unwrap_or(Value::Null),
         Err(error) => {
@@ -36,7 +43,6 @@ pub async fn updates_of(
     let locales: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
     locales
         .into_iter()
-        .filter(|l| locale.is_none_or(|wanted| wanted == l.as_str()))
         .filter_map(|l| {
             let old = before.get(l).map(flatten).unwrap_or_default();
             let new = after.get(l).map(flatten).unwrap_or_default();
@@ -48,14 +54,10 @@ pub async fn updates_of(
                 .filter(|k| old.get(*k) != new.get(*k) || old_made.get(*k) != new_made.get(*k))
                 .cloned()
                 .collect();
-            (!changed_keys.is_empty()).then(|| TranslationUpdate {
-                entity_type: entity_type.into(),
-                entity_id: event.entity_id,
-                master_id: event.master_id,
+            (!changed_keys.is_empty()).then(|| TranslationChange {
                 locale: l.clone(),
                 changed_keys,
-                translations: async_graphql::Json(after.get(l).cloned().unwrap_or(Value::Null)),
-                version: event.version,
+                translations: after.get(l).cloned().unwrap_or(Value::Null),
                 provider: state
                     .locales
                     .get(l)

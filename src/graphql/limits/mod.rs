@@ -1,0 +1,162 @@
+//! Limits on what one operation may ask for, checked before validation and execution in
+//! time linear in the request: a request over a limit is refused with
+//! `extensions.code = QUERY_TOO_COMPLEX` and costs the server next to nothing.
+//!
+//! Order: the query text is scanned (tokens, bracket nesting) before it is parsed; the
+//! parsed document is then measured with every fragment measured once
+//! ([`measure::measure_document`]), so fragments that spread each other exponentially
+//! often cannot make the check itself expensive. The parsed document is handed on, so the
+//! query is parsed once.
+
+mod lexer;
+mod measure;
+mod nul;
+
+use std::sync::Arc;
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
+};
+use async_graphql::{ErrorExtensionValues, Request, ServerError, ServerResult, Value};
+
+use super::ErrorCode;
+
+/// What one GraphQL operation may ask for. Defaults follow Apollo Router's where it has
+/// one (tokens, parser recursion); the rest are generous for this schema's real queries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueryLimits {
+    /// Lexical tokens of the query text (Apollo Router: 15,000).
+    pub max_tokens: usize,
+    /// Nesting of `{`, `[` and `(` in the query text (Apollo Router: 500).
+    pub max_nesting: usize,
+    /// Nested fields (a page of campaigns with their masters' history is 8 deep).
+    pub max_depth: usize,
+    /// Field selections after expanding every fragment; repeated fields count each time.
+    pub max_fields: usize,
+    /// Aliased fields after expanding every fragment.
+    pub max_aliases: usize,
+    /// Top-level fields of an operation.
+    pub max_root_fields: usize,
+    /// Representations given to `_entities` in one operation.
+    pub max_representations: usize,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        QueryLimits {
+            max_tokens: 15_000,
+            max_nesting: 500,
+            max_depth: 15,
+            max_fields: 1_000,
+            max_aliases: 30,
+            max_root_fields: 20,
+            max_representations: 1_000,
+        }
+    }
+}
+
+/// The schema extension that enforces [`QueryLimits`].
+pub struct LimitsExtension(pub QueryLimits);
+
+impl ExtensionFactory for LimitsExtension {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(LimitsExtension(self.0))
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for LimitsExtension {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        // Inner extensions (automatic persisted queries) first: they may supply the text.
+        let mut request = next.run(ctx, request).await?;
+        check(&self.0, &mut request)?;
+        Ok(request)
+    }
+}
+
+/// Checks `request` against `limits` and, when it passes, stores its parsed document.
+fn check(limits: &QueryLimits, request: &mut Request) -> ServerResult<()> {
+    let text = lexer::scan(&request.query, limits.max_tokens, limits.max_nesting);
+    if text.tokens > limits.max_tokens {
+        return Err(too_complex(format!(
+            "the query has more than {} tokens",
+            limits.max_tokens
+        )));
+    }
+    if text.nesting > limits.max_nesting {
+        return Err(too_complex(format!(
+            "the query nests brackets more than {} deep",
+            limits.max_nesting
+        )));
+    }
+    let variables = std::mem::take(&mut request.variables);
+    let outcome = check_document(limits, request, &variables);
+    request.variables = variables;
+    outcome
+}
+
+/// The checks of the parsed document (parsed here once, and kept in `request`).
+fn check_document(
+    limits: &QueryLimits,
+    request: &mut Request,
+    variables: &async_graphql::Variables,
+) -> ServerResult<()> {
+    // A syntax error is left for the parser to report the usual way.
+    let Ok(document) = request.parsed_query() else {
+        return Ok(());
+    };
+    if nul::contains_nul(document, variables) {
+        return Err(refusal(
+            ErrorCode::BadUserInput,
+            "text must not contain NUL (\\u0000) characters".into(),
+        ));
+    }
+    let measure = measure::measure_document(document, variables).map_err(
+        |measure::MeasureError::FragmentCycle(name)| {
+            refusal(
+                ErrorCode::GraphqlValidationFailed,
+                format!("fragment {name} spreads itself"),
+            )
+        },
+    )?;
+    let checks = [
+        (measure.depth, limits.max_depth, "fields nested deeper than"),
+        (measure.fields, limits.max_fields, "more fields than"),
+        (measure.aliases, limits.max_aliases, "more aliases than"),
+        (
+            measure.top_fields,
+            limits.max_root_fields,
+            "more root fields than",
+        ),
+        (
+            measure.representations,
+            limits.max_representations,
+            "more _entities representations than",
+        ),
+    ];
+    for (actual, limit, what) in checks {
+        if actual > limit {
+            return Err(too_complex(format!(
+                "the operation has {what} {limit} (counting every fragment spread)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn too_complex(message: String) -> ServerError {
+    refusal(ErrorCode::QueryTooComplex, message)
+}
+
+fn refusal(code: ErrorCode, message: String) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    let mut extensions = ErrorExtensionValues::default();
+    extensions.set("code", Value::from(code.as_str()));
+    error.extensions = Some(extensions);
+    error
+}
