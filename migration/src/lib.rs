@@ -11,6 +11,7 @@ mod m0004_survey;
 mod m0005_metadata_events;
 mod m0006_event_deliveries;
 mod m0007_document_depth;
+mod m0008_sqlite_json_compare;
 pub mod sync_triggers;
 
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_metadata_events::Migration),
             Box::new(m0006_event_deliveries::Migration),
             Box::new(m0007_document_depth::Migration),
+            Box::new(m0008_sqlite_json_compare::Migration),
         ]
     }
 }

@@ -35,7 +35,9 @@ pub struct Claimed {
 #[derive(Clone, Debug)]
 pub struct DeadLetter {
     pub consumer: String,
-    pub event: metadata_event::Model,
+    pub event_id: i64,
+    /// `None` when the event's row cannot be read (its `last_error` says so).
+    pub event: Option<metadata_event::Model>,
     pub attempts: i32,
     pub last_error: Option<String>,
 }
@@ -335,17 +337,19 @@ pub async fn dead_letters(
         ))
         .await?;
     let mut letters = Vec::with_capacity(rows.len());
-    for row in rows {
-        let event_id: i64 = row.try_get("", "event_id")?;
-        let Some(event) = metadata_event::Entity::find_by_id(event_id).one(db).await? else {
-            continue;
-        };
+    for row in &rows {
         letters.push(DeadLetter {
             consumer: consumer.to_owned(),
-            event,
+            event_id: row.try_get("", "event_id")?,
+            event: None,
             attempts: row.try_get("", "attempts")?,
             last_error: row.try_get("", "last_error")?,
         });
+    }
+    let ids: Vec<i64> = letters.iter().map(|letter| letter.event_id).collect();
+    let mut events = read_events(db, &ids).await?;
+    for letter in &mut letters {
+        letter.event = events.remove(&letter.event_id).and_then(Result::ok);
     }
     Ok(letters)
 }

@@ -16,18 +16,18 @@ use tokio::sync::watch;
 use crate::helpers::{TestApp, create_campaign, spawn_app};
 
 /// Records what it handled; fails (or hangs) on request.
-struct Recorder {
+pub struct Recorder {
     name: String,
     handled: Mutex<Vec<metadata_event::Model>>,
-    in_flight: Mutex<HashSet<i64>>,
-    overlaps: Mutex<Vec<i64>>,
+    pub in_flight: Mutex<HashSet<i64>>,
+    pub overlaps: Mutex<Vec<i64>>,
     fail: AtomicBool,
     hang_on: Mutex<Option<i64>>,
     work: Duration,
 }
 
 impl Recorder {
-    fn new(name: &str) -> Arc<Self> {
+    pub fn new(name: &str) -> Arc<Self> {
         Arc::new(Recorder {
             name: name.into(),
             handled: Mutex::default(),
@@ -39,7 +39,15 @@ impl Recorder {
         })
     }
 
-    fn handled_ids(&self) -> Vec<i64> {
+    /// A recorder whose every event takes `work`.
+    pub fn slow(name: &str, work: Duration) -> Arc<Self> {
+        Arc::new(Recorder {
+            work,
+            ..Arc::into_inner(Recorder::new(name)).unwrap()
+        })
+    }
+
+    pub fn handled_ids(&self) -> Vec<i64> {
         self.handled.lock().unwrap().iter().map(|e| e.id).collect()
     }
 }
@@ -74,7 +82,7 @@ impl EventHandler for Recorder {
     }
 }
 
-fn config() -> WorkerConfig {
+pub fn config() -> WorkerConfig {
     WorkerConfig {
         batch: 4,
         lease: Duration::from_secs(1),
@@ -83,7 +91,7 @@ fn config() -> WorkerConfig {
     }
 }
 
-fn start(
+pub fn start(
     app: &TestApp,
     handler: Arc<dyn EventHandler>,
 ) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
@@ -92,7 +100,7 @@ fn start(
     (stop, task)
 }
 
-async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+pub async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     for _ in 0..200 {
         if done() {
             return;
@@ -285,10 +293,7 @@ async fn several_workers_share_the_work_without_overlap() {
         create_campaign(&app, json!({})).await;
     }
     let all = event_ids(&app).await;
-    let recorder = Arc::new(Recorder {
-        work: Duration::from_millis(5),
-        ..Arc::into_inner(Recorder::new("shared")).unwrap()
-    });
+    let recorder = Recorder::slow("shared", Duration::from_millis(5));
     let workers: Vec<_> = (0..3).map(|_| start(&app, recorder.clone())).collect();
     wait_for("all events", || recorder.handled_ids().len() >= all.len()).await;
     tokio::time::sleep(Duration::from_millis(200)).await;

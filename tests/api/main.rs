@@ -8,6 +8,7 @@ mod errors;
 mod federation;
 mod helpers;
 mod history;
+mod hostile;
 mod http;
 mod localization;
 mod migrations;

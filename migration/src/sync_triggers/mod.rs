@@ -58,6 +58,35 @@ pub async fn install_entity(
     execute_batch(manager, &sql).await
 }
 
+/// Replaces the SQLite sync triggers of every registered entity table with the current
+/// ones (the PostgreSQL triggers call shared functions and need nothing). Same behaviour,
+/// so there is nothing to undo.
+pub async fn reinstall_sqlite_triggers(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    if manager.get_database_backend() != DatabaseBackend::Sqlite {
+        return Ok(());
+    }
+    let rows = manager
+        .get_connection()
+        .query_all_raw(sea_orm_migration::sea_orm::Statement::from_string(
+            DatabaseBackend::Sqlite,
+            "SELECT entity_type, entity_table FROM _metadata_entity_types ORDER BY entity_type",
+        ))
+        .await?;
+    for row in rows {
+        let entity_type: String = row.try_get("", "entity_type")?;
+        let table: String = row.try_get("", "entity_table")?;
+        check_identifier(&entity_type)?;
+        check_identifier(&table)?;
+        let drops: Vec<String> = sqlite::trigger_names(&table)
+            .into_iter()
+            .map(|name| format!("DROP TRIGGER IF EXISTS {name}"))
+            .collect();
+        execute_batch(manager, &drops.join("\n;;\n")).await?;
+        execute_batch(manager, &sqlite::triggers(&entity_type, &table)).await?;
+    }
+    Ok(())
+}
+
 /// Drops an entity table, its triggers and its registration (and its master rows).
 pub async fn uninstall_entity(
     manager: &SchemaManager<'_>,

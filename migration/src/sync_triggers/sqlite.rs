@@ -15,12 +15,18 @@ fn uuid_text(blob: &str) -> String {
     )
 }
 
-/// True when both JSON documents are equal as values (key order does not matter),
-/// the SQLite counterpart of comparing two `jsonb` values.
+/// True when both JSON documents are equal as values (object key order ignored, array
+/// order significant), the SQLite counterpart of comparing two `jsonb` values. Identical
+/// text short-circuits; otherwise both trees are tagged by side and grouped in one sort: a
+/// (fullkey, type, atom) seen on one side only means they differ. (An `EXCEPT` of the two
+/// trees, used before, compared every row against a temporary index holding the other
+/// side's values, re-reading a large string value once per key: 45 s for a 1.9 MB string
+/// replaced by 100,000 keys.)
 fn json_same(a: &str, b: &str) -> String {
     format!(
-        "(NOT EXISTS (SELECT fullkey, type, atom FROM json_tree({a}) EXCEPT SELECT fullkey, type, atom FROM json_tree({b})) \
-          AND NOT EXISTS (SELECT fullkey, type, atom FROM json_tree({b}) EXCEPT SELECT fullkey, type, atom FROM json_tree({a})))"
+        "({a} IS {b} OR NOT EXISTS (SELECT 1 FROM (SELECT fullkey, type, atom, 0 AS side FROM json_tree({a}) \
+          UNION ALL SELECT fullkey, type, atom, 1 AS side FROM json_tree({b})) \
+          GROUP BY fullkey, type, atom HAVING min(side) = max(side)))"
     )
 }
 
@@ -91,6 +97,46 @@ DROP TABLE IF EXISTS _metadata_entity_types
 
 pub(super) fn entity(entity_type: &str, table: &str, own_columns: &[&str]) -> String {
     let own = own_columns.join(",\n    ");
+    format!(
+        r#"
+INSERT INTO _metadata_entity_types (entity_type, entity_table) VALUES ('{entity_type}', '{table}')
+;;
+CREATE TABLE {table} (
+    id blob PRIMARY KEY NOT NULL DEFAULT (randomblob(16)) CHECK (length(id) = 16),
+    {own},
+    metadata text NOT NULL DEFAULT '{{}}'
+        CONSTRAINT {table}_metadata_is_object
+        CHECK (CASE WHEN json_valid(metadata) THEN json_type(metadata) = 'object' ELSE 0 END),
+    metadata_master_id blob NOT NULL UNIQUE DEFAULT (randomblob(16))
+        REFERENCES _metadata_master (id),
+    created_at text NOT NULL DEFAULT ({NOW}),
+    updated_at text NOT NULL DEFAULT ({NOW})
+)
+;;
+{triggers}"#,
+        triggers = triggers(entity_type, table)
+    )
+}
+
+/// The names of the triggers [`triggers`] creates for `table`.
+pub(super) fn trigger_names(table: &str) -> Vec<String> {
+    [
+        "metadata_insert",
+        "metadata_crossref",
+        "identity",
+        "touch",
+        "metadata_to_master",
+        "metadata_from_master",
+        "metadata_deleted",
+        "master_delete_guard",
+    ]
+    .iter()
+    .map(|name| format!("{table}_{name}"))
+    .collect()
+}
+
+/// The sync triggers of one entity table (and its side of `_metadata_master`).
+pub(super) fn triggers(entity_type: &str, table: &str) -> String {
     let entity_doc_now = format!("(SELECT metadata FROM {table} WHERE id = NEW.id)");
     let master_doc_now = "(SELECT metadata FROM _metadata_master WHERE id = NEW.id)";
     let new_is_object = is_object("NEW.metadata");
@@ -111,20 +157,6 @@ pub(super) fn entity(entity_type: &str, table: &str, own_columns: &[&str]) -> St
     );
     format!(
         r#"
-INSERT INTO _metadata_entity_types (entity_type, entity_table) VALUES ('{entity_type}', '{table}')
-;;
-CREATE TABLE {table} (
-    id blob PRIMARY KEY NOT NULL DEFAULT (randomblob(16)) CHECK (length(id) = 16),
-    {own},
-    metadata text NOT NULL DEFAULT '{{}}'
-        CONSTRAINT {table}_metadata_is_object
-        CHECK (CASE WHEN json_valid(metadata) THEN json_type(metadata) = 'object' ELSE 0 END),
-    metadata_master_id blob NOT NULL UNIQUE DEFAULT (randomblob(16))
-        REFERENCES _metadata_master (id),
-    created_at text NOT NULL DEFAULT ({NOW}),
-    updated_at text NOT NULL DEFAULT ({NOW})
-)
-;;
 CREATE TRIGGER {table}_metadata_insert BEFORE INSERT ON {table}
 BEGIN
     SELECT RAISE(ABORT, 'metadata of {table} must be a JSON object') WHERE NOT {new_is_object};

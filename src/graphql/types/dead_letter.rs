@@ -1,4 +1,4 @@
-use async_graphql::Object;
+use async_graphql::{ID, Object};
 
 use super::MetadataEvent;
 use crate::events::delivery;
@@ -23,8 +23,14 @@ impl DeadLetter {
         self.0.last_error.as_deref()
     }
 
-    /// The event that was not handled.
-    async fn event(&self) -> MetadataEvent {
-        MetadataEvent::from(self.0.event.clone())
+    /// Id of the event that was not handled (what `retryEvent` takes).
+    async fn event_id(&self) -> ID {
+        ID(self.0.event_id.to_string())
+    }
+
+    /// The event that was not handled; null when its stored row cannot be read (then
+    /// `lastError` says so).
+    async fn event(&self) -> Option<MetadataEvent> {
+        self.0.event.clone().map(MetadataEvent::from)
     }
 }
