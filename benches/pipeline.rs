@@ -21,7 +21,10 @@ use metadata_synergy::runtime::{self, Localization};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::{Map, Value, json};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+mod support;
+
+use support::{acknowledged_socket, backend_name, fresh_database, ms};
 
 #[tokio::main]
 async fn main() {
@@ -177,21 +180,7 @@ async fn subscription_latency() {
 
     let (sender, mut received) = tokio::sync::mpsc::unbounded_channel::<(String, Instant)>();
     for _ in 0..SUBSCRIBERS {
-        let mut request = format!("ws://{address}/ws").into_client_request().unwrap();
-        request.headers_mut().insert(
-            "sec-websocket-protocol",
-            "graphql-transport-ws".parse().unwrap(),
-        );
-        let (mut socket, _) = tokio_tungstenite::connect_async(request)
-            .await
-            .expect("connect");
-        socket
-            .send(Message::text(
-                json!({ "type": "connection_init" }).to_string(),
-            ))
-            .await
-            .unwrap();
-        let _ack = socket.next().await;
+        let mut socket = acknowledged_socket(&format!("ws://{address}/ws")).await;
         let start = json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { metadataChanged { entityId } }" } });
         socket.send(Message::text(start.to_string())).await.unwrap();
         let sender = sender.clone();
@@ -262,56 +251,4 @@ async fn insert_campaign(db: &DatabaseConnection, document: &Value) {
         vec![id.into(), document.clone().into()],
     );
     db.execute_raw(statement).await.expect("insert");
-}
-
-/// A fresh database and what drops it again.
-async fn fresh_database() -> (
-    String,
-    std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>,
-) {
-    let name = format!("ms_bench_{}", uuid::Uuid::new_v4().simple());
-    match std::env::var("BENCH_DATABASE_URL") {
-        Ok(admin_url) if !admin_url.is_empty() => {
-            let admin = sea_orm::Database::connect(&admin_url)
-                .await
-                .expect("connect BENCH_DATABASE_URL");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
-                .expect("create database");
-            let base = admin_url
-                .rsplit_once('/')
-                .map_or(admin_url.as_str(), |(base, _)| base)
-                .to_owned();
-            let url = format!("{base}/{name}");
-            let drop = Box::pin(async move {
-                let _ = admin
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await;
-            });
-            (url, drop)
-        }
-        _ => {
-            let path = std::env::temp_dir().join(format!("{name}.sqlite"));
-            let url = format!("sqlite://{}?mode=rwc", path.display());
-            (
-                url,
-                Box::pin(async move {
-                    let _ = std::fs::remove_file(&path);
-                }),
-            )
-        }
-    }
-}
-
-fn backend_name(url: &str) -> &'static str {
-    if url.starts_with("postgres") {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    }
-}
-
-fn ms(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1000.0
 }
