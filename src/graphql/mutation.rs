@@ -23,6 +23,7 @@ use crate::sync::{
 /// Writes. Every metadata write reaches both the entity and its master in one transaction.
 pub struct Mutation;
 
+/// Writes. Every metadata write reaches both the entity and its master in one transaction.
 #[Object]
 impl Mutation {
     /// Creates a campaign and its master row.

@@ -15,6 +15,7 @@ use crate::sync;
 /// Read access to entities and their metadata masters.
 pub struct Query;
 
+/// Read access to entities and their metadata masters.
 #[Object]
 impl Query {
     /// The campaign with this id, or null.

@@ -8,6 +8,7 @@ use crate::events::Broadcaster;
 /// Live changes, over WebSocket (graphql-transport-ws) at `/ws`.
 pub struct Subscription;
 
+/// Live changes, over WebSocket (graphql-transport-ws) at `/ws`.
 #[Subscription]
 impl Subscription {
     /// New translations written by the localization worker: one update per changed locale,

@@ -11,6 +11,13 @@ fn undocumented(sdl: &str) -> Vec<String> {
     let mut current = String::new();
     for (index, line) in lines.iter().enumerate() {
         let trimmed = line.trim();
+        if ["directive ", "extend ", "schema"]
+            .iter()
+            .any(|k| line.starts_with(k))
+        {
+            current.clear();
+            continue;
+        }
         let documented = index > 0 && lines[index - 1].trim() == "\"\"\"";
         let keyword = ["type ", "interface ", "enum ", "input ", "union "]
             .iter()
@@ -36,7 +43,8 @@ fn undocumented(sdl: &str) -> Vec<String> {
             .count()
             % 2
             == 1;
-        if is_member && !inside_description && !documented && !current.starts_with('_') {
+        let exempt = current.is_empty() || current.starts_with('_');
+        if is_member && !inside_description && !documented && !exempt {
             let name = trimmed.split(['(', ':', ' ']).next().unwrap_or_default();
             missing.push(format!("{current}.{name}"));
         }

@@ -9,7 +9,11 @@ use crate::catalog::{CampaignChanges, NewCampaign};
 /// A marketing campaign (`service_campaign_main`).
 pub struct Campaign(pub campaign::Model);
 
-metadata_entity_object!(Campaign, EntityType::Campaign, {
+metadata_entity_object!(
+    /// A marketing campaign (`service_campaign_main`).
+    Campaign,
+    EntityType::Campaign,
+    {
     /// Display name.
     async fn name(&self) -> &str {
         &self.0.name

@@ -15,6 +15,7 @@ impl From<Arc<metadata_event::Model>> for MetadataChange {
     }
 }
 
+/// A metadata change as it happens.
 #[Object]
 impl MetadataChange {
     /// Id of the event in the history.

@@ -6,6 +6,7 @@ use crate::events::delivery;
 /// An event a consumer failed to handle `maxAttempts` times; `retryEvent` puts it back.
 pub struct DeadLetter(pub delivery::DeadLetter);
 
+/// An event a consumer failed to handle `maxAttempts` times; `retryEvent` puts it back.
 #[Object]
 impl DeadLetter {
     /// The consumer that gave up.

@@ -5,7 +5,8 @@
 /// object `Type(model)` with `id`, `entityType`, the own fields, `metadata`,
 /// `metadataMaster`, `translations`, `translationStatus`, `createdAt` and `updatedAt`.
 macro_rules! metadata_entity_object {
-    ($object:ident, $entity_type:expr, { $($own:tt)* }) => {
+    ($(#[$doc:meta])* $object:ident, $entity_type:expr, { $($own:tt)* }) => {
+        $(#[$doc])*
         #[async_graphql::Object]
         impl $object {
             /// Id of the entity.

@@ -73,6 +73,7 @@ impl From<metadata_event::Model> for MetadataEvent {
     }
 }
 
+/// One effective change of a metadata document, recorded in the same transaction.
 #[Object]
 impl MetadataEvent {
     /// Monotonic event id.

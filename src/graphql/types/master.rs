@@ -19,6 +19,8 @@ use crate::sync::{self, same_document};
 /// entity's own `metadata` once a transaction has committed.
 pub struct MetadataMaster(pub metadata_master::Model);
 
+/// The canonical metadata document of one domain entity. Its `metadata` always equals the
+/// entity's own `metadata` once a transaction has committed.
 #[Object]
 impl MetadataMaster {
     /// Id of this master row; the entity's metadata carries it as `metadata_master_id`.

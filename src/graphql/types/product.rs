@@ -9,7 +9,11 @@ use crate::catalog::{NewProduct, ProductChanges};
 /// A sellable product (`service_product_main`).
 pub struct Product(pub product::Model);
 
-metadata_entity_object!(Product, EntityType::Product, {
+metadata_entity_object!(
+    /// A sellable product (`service_product_main`).
+    Product,
+    EntityType::Product,
+    {
     /// Display name.
     async fn name(&self) -> &str {
         &self.0.name

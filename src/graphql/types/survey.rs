@@ -9,7 +9,11 @@ use crate::catalog::{NewSurvey, SurveyChanges};
 /// A customer survey (`service_survey_main`).
 pub struct Survey(pub survey::Model);
 
-metadata_entity_object!(Survey, EntityType::Survey, {
+metadata_entity_object!(
+    /// A customer survey (`service_survey_main`).
+    Survey,
+    EntityType::Survey,
+    {
     /// Title shown to respondents.
     async fn title(&self) -> &str {
         &self.0.title
