@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod config;
 pub mod db;
+pub mod entity_types;
 pub mod events;
 pub mod graphql;
 pub mod localization;

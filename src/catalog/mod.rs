@@ -1,14 +1,12 @@
-//! The domain entities (campaigns, products, surveys): their own columns, created,
-//! changed and deleted with their metadata going through [`crate::sync`].
+//! The domain entities: their own columns, created, changed and deleted with their
+//! metadata going through [`crate::sync`]. Generic over the entity types declared in
+//! [`crate::entity_types`].
 
-mod campaign;
 mod error;
-mod product;
 mod record;
-mod survey;
 
-pub use campaign::{CampaignChanges, NewCampaign};
+pub use crate::entity_types::{Record, find_records};
 pub use error::CatalogError;
-pub use product::{NewProduct, ProductChanges};
-pub use record::{CatalogEntity, Record, delete, find, find_records, page};
-pub use survey::{NewSurvey, SurveyChanges};
+pub use record::{
+    CatalogEntity, NewRow, OwnColumns, create, delete, find, find_many, page, require_text, update,
+};

@@ -1,6 +1,5 @@
 //! What every entity type shares: lookup by id, keyset pages, deletion.
 
-use entity::{campaign, product, survey};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
@@ -9,12 +8,14 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::CatalogError;
+use crate::entity_types::Record;
 use crate::sync::{
     EntityType, MetadataChange, Side, SyncError, WriteOrigin, in_write_transaction, lock_pair,
     write_metadata,
 };
 
-/// A SeaORM entity registered as a metadata entity type.
+/// A SeaORM entity registered as a metadata entity type (implemented by
+/// [`crate::entity_types`]'s `entity_type!`).
 pub trait CatalogEntity: EntityTrait {
     const TYPE: EntityType;
     fn id_column() -> Self::Column;
@@ -22,46 +23,55 @@ pub trait CatalogEntity: EntityTrait {
     fn into_record(model: Self::Model) -> Record;
 }
 
-/// A row of any entity type.
-#[derive(Clone, Debug)]
-pub enum Record {
-    Campaign(campaign::Model),
-    Product(product::Model),
-    Survey(survey::Model),
+/// The columns an entity type has besides the shared ones, and how input sets them:
+/// what each entity type's declaration writes by hand.
+pub trait OwnColumns: CatalogEntity {
+    /// What creating a row takes.
+    type Create: Send + Sync + 'static;
+    /// What changing a row takes (omitted fields stay as they are).
+    type Update: Send + Sync + 'static;
+
+    /// Validates `input` and builds the new row; the shared columns come from `row`.
+    fn new_row(input: &Self::Create, row: NewRow) -> Result<Self::ActiveModel, CatalogError>;
+
+    /// Validates `input` and applies it to `row`.
+    fn apply_changes(input: &Self::Update, row: &mut Self::ActiveModel)
+    -> Result<(), CatalogError>;
 }
 
-impl Record {
-    pub fn entity_type(&self) -> EntityType {
-        match self {
-            Record::Campaign(_) => EntityType::Campaign,
-            Record::Product(_) => EntityType::Product,
-            Record::Survey(_) => EntityType::Survey,
-        }
-    }
+/// Creates a row of `E` from `input`, with `metadata` (default `{}`) going through the sync
+/// path; the trigger creates its master row in the same transaction.
+pub async fn create<E>(
+    db: &DatabaseConnection,
+    origin: &WriteOrigin,
+    input: E::Create,
+    metadata: Option<Value>,
+) -> Result<E::Model, CatalogError>
+where
+    E: OwnColumns,
+    E::Model: IntoActiveModel<E::ActiveModel> + Send + Sync,
+    E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+{
+    create_record::<E, _>(db, origin, metadata, move |row| E::new_row(&input, row)).await
+}
 
-    pub fn id(&self) -> Uuid {
-        match self {
-            Record::Campaign(m) => m.id,
-            Record::Product(m) => m.id,
-            Record::Survey(m) => m.id,
-        }
-    }
-
-    pub fn metadata(&self) -> &Value {
-        match self {
-            Record::Campaign(m) => &m.metadata,
-            Record::Product(m) => &m.metadata,
-            Record::Survey(m) => &m.metadata,
-        }
-    }
-
-    pub fn metadata_master_id(&self) -> Uuid {
-        match self {
-            Record::Campaign(m) => m.metadata_master_id,
-            Record::Product(m) => m.metadata_master_id,
-            Record::Survey(m) => m.metadata_master_id,
-        }
-    }
+/// Changes a row of `E` by `input` and, when given, replaces its metadata, in one transaction.
+pub async fn update<E>(
+    db: &DatabaseConnection,
+    id: Uuid,
+    origin: &WriteOrigin,
+    input: E::Update,
+    metadata: Option<Value>,
+) -> Result<E::Model, CatalogError>
+where
+    E: OwnColumns,
+    E::Model: IntoActiveModel<E::ActiveModel> + Send + Sync,
+    E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+{
+    update_record::<E, _>(db, id, metadata, origin, move |row| {
+        E::apply_changes(&input, row)
+    })
+    .await
 }
 
 pub async fn find<E: CatalogEntity>(
@@ -72,19 +82,7 @@ pub async fn find<E: CatalogEntity>(
 }
 
 /// Rows of one entity type by id, in one statement.
-pub async fn find_records(
-    db: &impl ConnectionTrait,
-    entity_type: EntityType,
-    ids: Vec<Uuid>,
-) -> Result<Vec<Record>, CatalogError> {
-    match entity_type {
-        EntityType::Campaign => find_many::<campaign::Entity>(db, ids).await,
-        EntityType::Product => find_many::<product::Entity>(db, ids).await,
-        EntityType::Survey => find_many::<survey::Entity>(db, ids).await,
-    }
-}
-
-async fn find_many<E: CatalogEntity>(
+pub async fn find_many<E: CatalogEntity>(
     db: &impl ConnectionTrait,
     ids: Vec<Uuid>,
 ) -> Result<Vec<Record>, CatalogError> {
@@ -146,7 +144,7 @@ pub async fn delete<E: CatalogEntity>(
 }
 
 /// Refuses blank required text, the API's counterpart of the tables' CHECK constraints.
-pub(super) fn require_text(field: &str, value: &str) -> Result<(), CatalogError> {
+pub fn require_text(field: &str, value: &str) -> Result<(), CatalogError> {
     if value.trim().is_empty() {
         Err(CatalogError::InvalidInput(format!(
             "{field} must not be empty"
@@ -165,7 +163,7 @@ fn initial_metadata(metadata: Option<Value>, master_id: Uuid) -> Result<Value, C
 
 /// Changes an entity's own columns (through `apply`) and, when given, replaces its metadata
 /// through the sync write path, all in one retried transaction.
-pub(super) async fn update_record<E, F>(
+async fn update_record<E, F>(
     db: &DatabaseConnection,
     id: Uuid,
     metadata: Option<Value>,
@@ -176,7 +174,7 @@ where
     E: CatalogEntity,
     E::Model: IntoActiveModel<E::ActiveModel> + Send + Sync,
     E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
-    F: Fn(&mut E::ActiveModel) + Send + Sync + 'static,
+    F: Fn(&mut E::ActiveModel) -> Result<(), CatalogError> + Send + Sync + 'static,
 {
     let not_found = move || CatalogError::NotFound {
         entity_type: E::TYPE.as_str(),
@@ -193,7 +191,7 @@ where
             }
             let model = find::<E>(tx, id).await?.ok_or_else(not_found)?;
             let mut active = model.into_active_model();
-            apply(&mut active);
+            apply(&mut active)?;
             if active.is_changed() {
                 active.update(tx).await?;
             }
@@ -205,7 +203,7 @@ where
 
 /// The ids and the validated initial document of a new entity row, handed to the
 /// entity's own `ActiveModel` builder.
-pub(super) struct NewRow {
+pub struct NewRow {
     pub id: Uuid,
     pub master_id: Uuid,
     pub metadata: Value,
@@ -214,7 +212,7 @@ pub(super) struct NewRow {
 
 /// Inserts a new entity row built by `build` (UUIDv7 ids, the cross reference in its
 /// metadata); its trigger creates the master row in the same transaction.
-pub(super) async fn create_record<E, F>(
+async fn create_record<E, F>(
     db: &DatabaseConnection,
     origin: &WriteOrigin,
     metadata: Option<Value>,
@@ -224,7 +222,7 @@ where
     E: CatalogEntity,
     E::Model: IntoActiveModel<E::ActiveModel> + Send + Sync,
     E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
-    F: Fn(NewRow) -> E::ActiveModel + Send + Sync + 'static,
+    F: Fn(NewRow) -> Result<E::ActiveModel, CatalogError> + Send + Sync + 'static,
 {
     let (id, master_id) = (Uuid::now_v7(), Uuid::now_v7());
     let metadata = initial_metadata(metadata, master_id)?;
@@ -237,7 +235,7 @@ where
             now: chrono::Utc::now(),
         });
         Box::pin(async move {
-            row.insert(tx).await?;
+            row?.insert(tx).await?;
             find::<E>(tx, id).await?.ok_or(CatalogError::NotFound {
                 entity_type: E::TYPE.as_str(),
                 id,

@@ -99,11 +99,10 @@ pub async fn run(
         woken.as_mut().enable();
         let handled = match delivery::claim(&db, &consumer, config.batch, config.lease).await {
             Ok(claimed) => {
-                let pending: Mutex<HashSet<i64>> =
+                let held: Mutex<HashSet<i64>> =
                     Mutex::new(claimed.iter().map(|c| c.event_id).collect());
-                let work =
-                    handle_batch(&db, handler.as_ref(), &consumer, &claimed, &pending, config);
-                let renew = renew_leases(&db, &consumer, &pending, config.lease);
+                let work = handle_batch(&db, handler.as_ref(), &consumer, &claimed, &held, config);
+                let renew = renew_leases(&db, &consumer, &held, config.lease);
                 tokio::select! {
                     done = work => {
                         if let Err(error) = delivery::complete_many(&db, &consumer, &done).await {
@@ -136,40 +135,41 @@ async fn handle_batch(
     handler: &dyn EventHandler,
     consumer: &str,
     claimed: &[Claimed],
-    pending: &Mutex<HashSet<i64>>,
+    held: &Mutex<HashSet<i64>>,
     config: WorkerConfig,
 ) -> Vec<i64> {
     let mut done = Vec::with_capacity(claimed.len());
     for delivery in claimed {
         if process(db, handler, consumer, delivery, config.handler_timeout).await {
             done.push(delivery.event_id);
+        } else {
+            // Rescheduled by `fail` with its backoff: no longer this worker's to renew.
+            lock(held).remove(&delivery.event_id);
         }
-        lock(pending).remove(&delivery.event_id);
     }
     done
 }
 
-/// Renews the leases of the deliveries still `pending` in this batch, every third of a
-/// lease, until dropped.
+/// Renews the leases of this batch's deliveries (all but the failed ones, which `fail`
+/// rescheduled; handled ones are completed with the batch), every third of a lease,
+/// until dropped.
 async fn renew_leases(
     db: &DatabaseConnection,
     consumer: &str,
-    pending: &Mutex<HashSet<i64>>,
+    held: &Mutex<HashSet<i64>>,
     lease: Duration,
 ) -> std::convert::Infallible {
     loop {
         tokio::time::sleep(lease / 3).await;
-        let ids: Vec<i64> = lock(pending).iter().copied().collect();
+        let ids: Vec<i64> = lock(held).iter().copied().collect();
         if let Err(error) = delivery::extend_leases(db, consumer, &ids, lease).await {
             tracing::warn!(%error, consumer, "renewing delivery leases failed");
         }
     }
 }
 
-fn lock(pending: &Mutex<HashSet<i64>>) -> std::sync::MutexGuard<'_, HashSet<i64>> {
-    pending
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+fn lock(held: &Mutex<HashSet<i64>>) -> std::sync::MutexGuard<'_, HashSet<i64>> {
+    held.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Hands one event to the handler; true when it succeeded (the caller completes it),

@@ -2,6 +2,7 @@
 //! [`crate::sync`] and [`crate::catalog`] domains.
 
 mod batching;
+mod entity_resolvers;
 mod error;
 mod error_codes;
 mod get_guard;
@@ -24,13 +25,17 @@ use crate::events::Broadcaster;
 use crate::sync::DocumentLimits;
 
 pub use batching::{execute, execute_stream};
+pub use entity_resolvers::{create_entity, delete_entity, entity_page, update_entity};
 pub use error::ErrorCode;
 pub use get_guard::ViaHttpGet;
 pub use http_get::changes_data;
 pub use limits::QueryLimits;
+pub use loaders::{load_master, load_record};
 pub use mutation::Mutation;
+pub use pagination::IdCursor;
 pub use query::Query;
 pub use subscription::Subscription;
+pub use types::{MetadataMaster, TranslationStatus, status_of, translations_of};
 
 /// Who sent the request (the `x-actor` header), recorded with the events of its writes.
 #[derive(Clone, Debug, Default)]
@@ -57,7 +62,7 @@ pub fn build_schema(
     broadcaster: Broadcaster,
     limits: ApiLimits,
 ) -> AppSchema {
-    Schema::build(Query, Mutation, Subscription)
+    Schema::build(Query::default(), Mutation::default(), Subscription)
         .enable_federation()
         .enable_subscription_in_federation()
         .extension(error_codes::ErrorCodes)

@@ -1,138 +1,29 @@
-use async_graphql::{Context, ID, Json, Object, Result};
-use entity::{campaign, product, survey};
+use async_graphql::{Context, ID, Json, MergedObject, Object, Result};
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::error::{IntoGraphql, internal};
-use super::types::{
-    Campaign, CreateCampaignInput, CreateProductInput, CreateSurveyInput, EntityType,
-    MetadataEntity, MetadataMaster, MetadataSyncResult, Product, Survey, UpdateCampaignInput,
-    UpdateProductInput, UpdateSurveyInput,
-};
+use super::types::{EntityType, MetadataEntity, MetadataMaster, MetadataSyncResult};
 use super::{ErrorCode, RequestActor};
-use crate::catalog::CatalogError;
-use crate::catalog::{
-    self, CampaignChanges, NewCampaign, NewProduct, NewSurvey, ProductChanges, SurveyChanges,
-};
+use crate::catalog::{self, CatalogError};
+use crate::entity_types::EntityMutations;
 use crate::events::delivery;
 use crate::sync::{
     DocumentLimits, MetadataChange, Side, WriteOrigin, in_write_transaction, write_metadata,
 };
 
 /// Writes. Every metadata write reaches both the entity and its master in one transaction.
-pub struct Mutation;
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct Mutation(EntityMutations, MetadataMutations);
 
-/// Writes. Every metadata write reaches both the entity and its master in one transaction.
+/// Metadata writes addressed to either side of a pair, and event retries.
+#[derive(Default)]
+pub struct MetadataMutations;
+
 #[Object]
-impl Mutation {
-    /// Creates a campaign and its master row.
-    async fn create_campaign(
-        &self,
-        ctx: &Context<'_>,
-        input: CreateCampaignInput,
-    ) -> Result<Campaign> {
-        check_document(ctx, input.metadata.as_ref(), "metadata")?;
-        NewCampaign::from(input)
-            .create(db(ctx), &origin(ctx))
-            .await
-            .graphql()
-            .map(Campaign)
-    }
-
-    /// Changes a campaign's columns and/or replaces its metadata.
-    async fn update_campaign(
-        &self,
-        ctx: &Context<'_>,
-        id: Uuid,
-        input: UpdateCampaignInput,
-    ) -> Result<Campaign> {
-        check_document(ctx, input.metadata.as_ref(), "metadata")?;
-        CampaignChanges::from(input)
-            .apply(db(ctx), id, &origin(ctx))
-            .await
-            .graphql()
-            .map(Campaign)
-    }
-
-    /// Deletes a campaign and its master row; returns the deleted id.
-    async fn delete_campaign(&self, ctx: &Context<'_>, id: Uuid) -> Result<Uuid> {
-        catalog::delete::<campaign::Entity>(db(ctx), id, &origin(ctx))
-            .await
-            .graphql()
-            .map(|()| id)
-    }
-
-    /// Creates a product and its master row.
-    async fn create_product(
-        &self,
-        ctx: &Context<'_>,
-        input: CreateProductInput,
-    ) -> Result<Product> {
-        check_document(ctx, input.metadata.as_ref(), "metadata")?;
-        NewProduct::from(input)
-            .create(db(ctx), &origin(ctx))
-            .await
-            .graphql()
-            .map(Product)
-    }
-
-    /// Changes a product's columns and/or replaces its metadata.
-    async fn update_product(
-        &self,
-        ctx: &Context<'_>,
-        id: Uuid,
-        input: UpdateProductInput,
-    ) -> Result<Product> {
-        check_document(ctx, input.metadata.as_ref(), "metadata")?;
-        ProductChanges::from(input)
-            .apply(db(ctx), id, &origin(ctx))
-            .await
-            .graphql()
-            .map(Product)
-    }
-
-    /// Deletes a product and its master row; returns the deleted id.
-    async fn delete_product(&self, ctx: &Context<'_>, id: Uuid) -> Result<Uuid> {
-        catalog::delete::<product::Entity>(db(ctx), id, &origin(ctx))
-            .await
-            .graphql()
-            .map(|()| id)
-    }
-
-    /// Creates a survey and its master row.
-    async fn create_survey(&self, ctx: &Context<'_>, input: CreateSurveyInput) -> Result<Survey> {
-        check_document(ctx, input.metadata.as_ref(), "metadata")?;
-        NewSurvey::from(input)
-            .create(db(ctx), &origin(ctx))
-            .await
-            .graphql()
-            .map(Survey)
-    }
-
-    /// Changes a survey's columns and/or replaces its metadata.
-    async fn update_survey(
-        &self,
-        ctx: &Context<'_>,
-        id: Uuid,
-        input: UpdateSurveyInput,
-    ) -> Result<Survey> {
-        check_document(ctx, input.metadata.as_ref(), "metadata")?;
-        SurveyChanges::from(input)
-            .apply(db(ctx), id, &origin(ctx))
-            .await
-            .graphql()
-            .map(Survey)
-    }
-
-    /// Deletes a survey and its master row; returns the deleted id.
-    async fn delete_survey(&self, ctx: &Context<'_>, id: Uuid) -> Result<Uuid> {
-        catalog::delete::<survey::Entity>(db(ctx), id, &origin(ctx))
-            .await
-            .graphql()
-            .map(|()| id)
-    }
-
+impl MetadataMutations {
     /// Writes an entity's metadata: `metadata` replaces the document, `patch` is an RFC 7396
     /// merge patch applied atomically (give exactly one). With `expectedVersion`, a master
     /// at another version is a CONFLICT and nothing is written.
@@ -212,8 +103,8 @@ async fn write(
     if expected_version.is_some_and(|version| version < 1) {
         return Err(ErrorCode::BadUserInput.error("`expectedVersion` starts at 1"));
     }
-    check_document(ctx, metadata.as_ref(), "metadata")?;
-    check_document(ctx, patch.as_ref(), "patch")?;
+    check_document(ctx, metadata.as_ref().map(|j| &j.0), "metadata")?;
+    check_document(ctx, patch.as_ref().map(|j| &j.0), "patch")?;
     let limits = *ctx.data_unchecked::<DocumentLimits>();
     let change =
         MetadataChange::from_arguments(metadata.map(|j| j.0), patch.map(|j| j.0)).graphql()?;
@@ -243,24 +134,28 @@ async fn write(
 }
 
 /// Refuses a client's document (or patch) over the configured [`DocumentLimits`].
-fn check_document(ctx: &Context<'_>, document: Option<&Json<Value>>, what: &str) -> Result<()> {
+pub(super) fn check_document(
+    ctx: &Context<'_>,
+    document: Option<&Value>,
+    what: &str,
+) -> Result<()> {
     match document {
         Some(document) => ctx
             .data_unchecked::<DocumentLimits>()
-            .check(&document.0, what)
+            .check(document, what)
             .graphql(),
         None => Ok(()),
     }
 }
 
 /// An API write on behalf of the request's `x-actor`, when it named one.
-fn origin(ctx: &Context<'_>) -> WriteOrigin {
+pub(super) fn origin(ctx: &Context<'_>) -> WriteOrigin {
     WriteOrigin::api(
         ctx.data_opt::<RequestActor>()
             .and_then(|actor| actor.0.as_deref()),
     )
 }
 
-fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
+pub(super) fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
     ctx.data_unchecked::<DatabaseConnection>()
 }

@@ -8,7 +8,6 @@
 //! SQLite file.
 
 mod document;
-mod entity_type;
 mod error;
 mod limits;
 mod origin;
@@ -16,10 +15,10 @@ mod pair;
 mod retry;
 mod write;
 
+pub use crate::entity_types::EntityType;
 pub use document::{
     MetadataChange, apply_merge_patch, require_object, same_document, with_cross_reference,
 };
-pub use entity_type::EntityType;
 pub use error::SyncError;
 pub use limits::{DATABASE_MAX_DEPTH, DocumentLimits};
 pub use origin::{OriginKind, WriteOrigin};

@@ -15,7 +15,7 @@ macro_rules! metadata_entity_object {
             }
 
             /// The kind of entity.
-            pub(crate) async fn entity_type(&self, _ctx: &async_graphql::Context<'_>) -> $crate::graphql::types::EntityType {
+            pub(crate) async fn entity_type(&self, _ctx: &async_graphql::Context<'_>) -> $crate::entity_types::graphql_enum::EntityType {
                 $entity_type
             }
 
@@ -30,8 +30,8 @@ macro_rules! metadata_entity_object {
             pub(crate) async fn metadata_master(
                 &self,
                 ctx: &async_graphql::Context<'_>,
-            ) -> async_graphql::Result<$crate::graphql::types::MetadataMaster> {
-                $crate::graphql::loaders::load_master(ctx, self.0.metadata_master_id).await
+            ) -> async_graphql::Result<$crate::graphql::MetadataMaster> {
+                $crate::graphql::load_master(ctx, self.0.metadata_master_id).await
             }
 
             /// The translated scripts of one locale (same shape as the scripts), if any.
@@ -40,15 +40,15 @@ macro_rules! metadata_entity_object {
                 _ctx: &async_graphql::Context<'_>,
                 locale: String,
             ) -> Option<async_graphql::Json<serde_json::Value>> {
-                $crate::graphql::types::translations_of(&self.0.metadata, &locale).map(async_graphql::Json)
+                $crate::graphql::translations_of(&self.0.metadata, &locale).map(async_graphql::Json)
             }
 
             /// Per target locale: keys translated, missing and failed, and the provider.
             pub(crate) async fn translation_status(
                 &self,
                 _ctx: &async_graphql::Context<'_>,
-            ) -> Vec<$crate::graphql::types::TranslationStatus> {
-                $crate::graphql::types::status_of(&self.0.metadata)
+            ) -> Vec<$crate::graphql::TranslationStatus> {
+                $crate::graphql::status_of(&self.0.metadata)
             }
 
             /// When the entity was created.

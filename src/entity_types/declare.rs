@@ -1,0 +1,314 @@
+//! The two macros behind the registry: `entity_registry!` lists the entity types once, and
+//! `entity_type!` declares one of them. Everything per type — the `EntityType` variant and
+//! its stored name and table, the catalog record, the GraphQL object with the shared
+//! `MetadataEntity` fields, its queries, mutations and federation entity resolver — comes
+//! from these two, so a new type cannot be half registered.
+
+/// Declares one entity type in its own module. See `voucher.rs` for a complete example.
+///
+/// ```ignore
+/// entity_type! {
+///     /// A discount voucher (`service_voucher_main`).
+///     Voucher {
+///         name: "voucher", plural: "Vouchers", table: "service_voucher_main", model: voucher,
+///         query: voucher, list: vouchers, resolver: find_voucher_by_id,
+///         create: create_voucher(CreateVoucherInput), update: update_voucher(UpdateVoucherInput),
+///         delete: delete_voucher,
+///     }
+///     fields { /* the GraphQL fields of the type's own columns */ }
+/// }
+/// ```
+///
+/// The module then defines the two input types (each with a `metadata: Option<Json<Value>>`
+/// field) and implements [`crate::catalog::OwnColumns`] for the SeaORM entity.
+macro_rules! entity_type {
+    (
+        $(#[$doc:meta])*
+        $Type:ident {
+            name: $name:literal,
+            plural: $plural:literal,
+            table: $table:literal,
+            model: $model:ident,
+            query: $one:ident,
+            list: $many:ident,
+            resolver: $resolver:ident,
+            create: $create:ident($CreateInput:ident),
+            update: $update:ident($UpdateInput:ident),
+            delete: $delete:ident $(,)?
+        }
+        fields { $($fields:tt)* }
+    ) => {
+        /// The value stored in `_metadata_master.entity_type`.
+        pub const NAME: &str = $name;
+        /// The entity's table (the allow-list of dynamic SQL).
+        pub const TABLE: &str = $table;
+        /// The SeaORM model of the table.
+        pub type Model = entity::$model::Model;
+
+        $(#[$doc])*
+        pub struct $Type(pub Model);
+
+        impl $crate::catalog::CatalogEntity for entity::$model::Entity {
+            const TYPE: $crate::entity_types::EntityType = $crate::entity_types::EntityType::$Type;
+
+            fn id_column() -> Self::Column {
+                entity::$model::Column::Id
+            }
+
+            fn id_of(model: &Self::Model) -> uuid::Uuid {
+                model.id
+            }
+
+            fn into_record(model: Self::Model) -> $crate::entity_types::Record {
+                $crate::entity_types::Record::$Type(model)
+            }
+        }
+
+        $crate::entity_types::object::metadata_entity_object!(
+            $(#[$doc])*
+            $Type,
+            $crate::entity_types::graphql_enum::EntityType::$Type,
+            { $($fields)* }
+        );
+
+        /// The queries of this entity type (merged into `Query`).
+        #[derive(Default)]
+        pub struct Queries;
+
+        impl async_graphql::TypeName for Queries {
+            fn type_name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(concat!($name, "_queries"))
+            }
+        }
+
+        #[async_graphql::Object(name_type)]
+        impl Queries {
+            #[doc = concat!("The ", $name, " with this id, or null.")]
+            async fn $one(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+                id: uuid::Uuid,
+            ) -> async_graphql::Result<Option<$Type>> {
+                self.$resolver(ctx, id).await
+            }
+
+            #[doc = concat!($plural, " in creation order, a page at a time (`first` at most 100, default 20).")]
+            async fn $many(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+                first: Option<i32>,
+                after: Option<String>,
+            ) -> async_graphql::Result<
+                async_graphql::connection::Connection<$crate::graphql::IdCursor, $Type>,
+            > {
+                $crate::graphql::entity_page::<entity::$model::Entity, _>(ctx, first, after, $Type)
+                    .await
+            }
+
+            #[graphql(entity)]
+            async fn $resolver(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+                id: uuid::Uuid,
+            ) -> async_graphql::Result<Option<$Type>> {
+                Ok(
+                    match $crate::graphql::load_record(ctx, $crate::entity_types::EntityType::$Type, id)
+                        .await?
+                    {
+                        Some($crate::entity_types::Record::$Type(model)) => Some($Type(model)),
+                        _ => None,
+                    },
+                )
+            }
+        }
+
+        /// The mutations of this entity type (merged into `Mutation`).
+        #[derive(Default)]
+        pub struct Mutations;
+
+        impl async_graphql::TypeName for Mutations {
+            fn type_name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(concat!($name, "_mutations"))
+            }
+        }
+
+        #[async_graphql::Object(name_type)]
+        impl Mutations {
+            #[doc = concat!("Creates a ", $name, " and its master row.")]
+            async fn $create(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+                input: $CreateInput,
+            ) -> async_graphql::Result<$Type> {
+                let metadata = input.metadata.as_ref().map(|json| json.0.clone());
+                $crate::graphql::create_entity::<entity::$model::Entity>(ctx, input, metadata)
+                    .await
+                    .map($Type)
+            }
+
+            #[doc = concat!("Changes a ", $name, "'s columns and/or replaces its metadata.")]
+            async fn $update(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+                id: uuid::Uuid,
+                input: $UpdateInput,
+            ) -> async_graphql::Result<$Type> {
+                let metadata = input.metadata.as_ref().map(|json| json.0.clone());
+                $crate::graphql::update_entity::<entity::$model::Entity>(ctx, id, input, metadata)
+                    .await
+                    .map($Type)
+            }
+
+            #[doc = concat!("Deletes a ", $name, " and its master row; returns the deleted id.")]
+            async fn $delete(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+                id: uuid::Uuid,
+            ) -> async_graphql::Result<uuid::Uuid> {
+                $crate::graphql::delete_entity::<entity::$model::Entity>(ctx, id).await
+            }
+        }
+    };
+}
+
+/// Lists every entity type once (`Variant => module`, each module declared with
+/// [`entity_type!`]) and derives what needs all of them: the `EntityType` enum (domain and
+/// GraphQL), the `Record` of any type, `find_records`, the `MetadataEntity` interface and
+/// the merged queries and mutations.
+macro_rules! entity_registry {
+    ($( $(#[$doc:meta])* $Type:ident => $module:ident ),+ $(,)?) => {
+        $( mod $module; )+
+
+        $( pub use $module::$Type; )+
+
+        /// An entity type registered with the sync mechanism; the list is the allow-list of
+        /// every table name used in dynamic SQL.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum EntityType {
+            $( $(#[$doc])* $Type, )+
+        }
+
+        impl EntityType {
+            /// Every registered entity type.
+            pub const ALL: &'static [EntityType] = &[$( EntityType::$Type ),+];
+
+            /// The value stored in `_metadata_master.entity_type`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $( EntityType::$Type => $module::NAME, )+
+                }
+            }
+
+            /// The entity's table.
+            pub fn table(self) -> &'static str {
+                match self {
+                    $( EntityType::$Type => $module::TABLE, )+
+                }
+            }
+        }
+
+        /// The GraphQL face of [`EntityType`].
+        pub mod graphql_enum {
+            /// The kinds of entity whose metadata is mirrored in `_metadata_master`.
+            #[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+            #[graphql(remote = "crate::entity_types::EntityType")]
+            pub enum EntityType {
+                $( $(#[$doc])* $Type, )+
+            }
+        }
+
+        /// A row of any entity type.
+        #[derive(Clone, Debug)]
+        pub enum Record {
+            $( $Type($module::Model), )+
+        }
+
+        impl Record {
+            pub fn entity_type(&self) -> EntityType {
+                match self {
+                    $( Record::$Type(_) => EntityType::$Type, )+
+                }
+            }
+
+            pub fn id(&self) -> uuid::Uuid {
+                match self {
+                    $( Record::$Type(model) => model.id, )+
+                }
+            }
+
+            pub fn metadata(&self) -> &serde_json::Value {
+                match self {
+                    $( Record::$Type(model) => &model.metadata, )+
+                }
+            }
+
+            pub fn metadata_master_id(&self) -> uuid::Uuid {
+                match self {
+                    $( Record::$Type(model) => model.metadata_master_id, )+
+                }
+            }
+        }
+
+        /// Rows of one entity type by id, in one statement.
+        pub async fn find_records(
+            db: &impl sea_orm::ConnectionTrait,
+            entity_type: EntityType,
+            ids: Vec<uuid::Uuid>,
+        ) -> Result<Vec<Record>, $crate::catalog::CatalogError> {
+            match entity_type {
+                $( EntityType::$Type => {
+                    $crate::catalog::find_many::<<$module::Model as sea_orm::ModelTrait>::Entity>(db, ids).await
+                } )+
+            }
+        }
+
+        /// A domain entity whose `metadata` is kept in two-way sync with a `MetadataMaster`.
+        #[derive(async_graphql::Interface)]
+        #[graphql(
+            field(name = "id", ty = "uuid::Uuid", desc = "Id of the entity."),
+            field(name = "entity_type", ty = "graphql_enum::EntityType", desc = "The kind of entity."),
+            field(
+                name = "metadata",
+                ty = "async_graphql::Json<serde_json::Value>",
+                desc = "The entity's metadata document, equal to its master's."
+            ),
+            field(
+                name = "metadata_master",
+                ty = "crate::graphql::MetadataMaster",
+                desc = "The canonical master row of this entity's metadata."
+            ),
+            field(
+                name = "translations",
+                ty = "Option<async_graphql::Json<serde_json::Value>>",
+                desc = "The translated scripts of one locale (same shape as the scripts), if any.",
+                arg(name = "locale", ty = "String")
+            ),
+            field(
+                name = "translation_status",
+                ty = "Vec<crate::graphql::TranslationStatus>",
+                desc = "Per target locale: keys translated, missing and failed, and the provider."
+            )
+        )]
+        pub enum MetadataEntity {
+            $( $Type($Type), )+
+        }
+
+        impl From<Record> for MetadataEntity {
+            fn from(record: Record) -> Self {
+                match record {
+                    $( Record::$Type(model) => MetadataEntity::$Type($Type(model)), )+
+                }
+            }
+        }
+
+        /// The queries of every entity type.
+        #[derive(async_graphql::MergedObject, Default)]
+        pub struct EntityQueries($( $module::Queries ),+);
+
+        /// The mutations of every entity type.
+        #[derive(async_graphql::MergedObject, Default)]
+        pub struct EntityMutations($( $module::Mutations ),+);
+    };
+}
+
+pub(crate) use {entity_registry, entity_type};

@@ -1,0 +1,70 @@
+//! The resolvers every entity type's queries and mutations call (see
+//! [`crate::entity_types`]): one generic implementation each.
+
+use async_graphql::connection::Connection;
+use async_graphql::{Context, OutputType, Result};
+use sea_orm::{ActiveModelBehavior, ActiveModelTrait, IntoActiveModel};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::error::IntoGraphql;
+use super::mutation::{check_document, db, origin};
+use super::pagination::{IdCursor, PageRequest};
+use crate::catalog::{self, CatalogEntity, OwnColumns};
+
+/// One keyset page of an entity type as a connection.
+pub async fn entity_page<E: CatalogEntity, N: OutputType>(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    after: Option<String>,
+    node: impl Fn(E::Model) -> N,
+) -> Result<Connection<IdCursor, N>> {
+    let page = PageRequest::new(first, after)?;
+    let rows = catalog::page::<E>(db(ctx), page.after, page.fetch_limit())
+        .await
+        .graphql()?;
+    Ok(page.connection(rows, E::id_of, node))
+}
+
+/// Creates an entity from its input and initial `metadata`.
+pub async fn create_entity<E>(
+    ctx: &Context<'_>,
+    input: E::Create,
+    metadata: Option<Value>,
+) -> Result<E::Model>
+where
+    E: OwnColumns,
+    E::Model: IntoActiveModel<E::ActiveModel> + Send + Sync,
+    E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+{
+    check_document(ctx, metadata.as_ref(), "metadata")?;
+    catalog::create::<E>(db(ctx), &origin(ctx), input, metadata)
+        .await
+        .graphql()
+}
+
+/// Changes an entity's own columns and, when given, replaces its `metadata`.
+pub async fn update_entity<E>(
+    ctx: &Context<'_>,
+    id: Uuid,
+    input: E::Update,
+    metadata: Option<Value>,
+) -> Result<E::Model>
+where
+    E: OwnColumns,
+    E::Model: IntoActiveModel<E::ActiveModel> + Send + Sync,
+    E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+{
+    check_document(ctx, metadata.as_ref(), "metadata")?;
+    catalog::update::<E>(db(ctx), id, &origin(ctx), input, metadata)
+        .await
+        .graphql()
+}
+
+/// Deletes an entity (its trigger deletes the master row); returns the deleted id.
+pub async fn delete_entity<E: CatalogEntity>(ctx: &Context<'_>, id: Uuid) -> Result<Uuid> {
+    catalog::delete::<E>(db(ctx), id, &origin(ctx))
+        .await
+        .graphql()
+        .map(|()| id)
+}
