@@ -7,3 +7,4 @@ pub mod metadata_event;
 pub mod metadata_master;
 pub mod product;
 pub mod survey;
+pub mod voucher;

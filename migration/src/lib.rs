@@ -4,6 +4,8 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod entity_migration;
+
 mod m0001_metadata_master;
 mod m0002_campaign;
 mod m0003_product;
@@ -13,6 +15,8 @@ mod m0006_event_deliveries;
 mod m0007_document_depth;
 mod m0008_sqlite_json_compare;
 pub mod sync_triggers;
+
+pub use entity_migration::EntityMigration;
 
 pub struct Migrator;
 
@@ -28,6 +32,16 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_event_deliveries::Migration),
             Box::new(m0007_document_depth::Migration),
             Box::new(m0008_sqlite_json_compare::Migration),
+            Box::new(EntityMigration {
+                name: "m0009_voucher",
+                entity_type: "voucher",
+                table: "service_voucher_main",
+                own_columns: &[
+                    "code text NOT NULL UNIQUE CHECK (length(code) > 0)",
+                    "discount_percent integer NOT NULL CHECK (discount_percent BETWEEN 1 AND 100)",
+                    "valid_until timestamptz",
+                ],
+            }),
         ]
     }
 }

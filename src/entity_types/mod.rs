@@ -19,11 +19,14 @@ entity_registry! {
     Product => product,
     /// A customer survey (`service_survey_main`).
     Survey => survey,
+    /// A discount voucher (`service_voucher_main`).
+    Voucher => voucher,
 }
 
 pub use campaign::{CampaignStatus, CreateCampaignInput, UpdateCampaignInput};
 pub use product::{CreateProductInput, UpdateProductInput};
 pub use survey::{CreateSurveyInput, UpdateSurveyInput};
+pub use voucher::{CreateVoucherInput, UpdateVoucherInput};
 
 impl std::fmt::Display for EntityType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

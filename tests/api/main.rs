@@ -13,6 +13,7 @@ mod http;
 mod localization;
 mod migrations;
 mod raw_sql;
+mod registry;
 mod sdl_docs;
 mod statements;
 mod subscriptions;
