@@ -88,7 +88,7 @@ async fn write(app: &TestApp, path: Path, entity_id: Uuid, master_id: Uuid, key:
                 vars,
             )
             .await
-            .ok();
+            .expect_data();
         }
         Path::ApiMaster => {
             let vars = json!({ "id": master_id, "patch": { key: value } });
@@ -97,7 +97,7 @@ async fn write(app: &TestApp, path: Path, entity_id: Uuid, master_id: Uuid, key:
                 vars,
             )
             .await
-            .ok();
+            .expect_data();
         }
         Path::SqlEntity | Path::SqlMaster => {
             let (table, id) = match path {

@@ -21,7 +21,10 @@ async fn create_writes_both_rows_and_both_cross_references() {
     );
     assert_eq!(version, 1);
 
-    let master = app.graphql(MASTER, json!({ "id": master_id })).await.ok();
+    let master = app
+        .graphql(MASTER, json!({ "id": master_id }))
+        .await
+        .expect_data();
     let master = &master["metadataMaster"];
     assert_eq!(master["entityType"], "CAMPAIGN");
     assert_eq!(uuid(&master["entityId"]), id);
@@ -38,7 +41,7 @@ async fn updates_on_either_side_reach_the_other_and_bump_once() {
     let (id, master_id) = create_campaign(&app, json!({})).await;
 
     let vars = json!({ "entityType": "CAMPAIGN", "entityId": id, "metadata": { "a": 1 } });
-    let data = app.graphql(UPDATE_ENTITY, vars).await.ok();
+    let data = app.graphql(UPDATE_ENTITY, vars).await.expect_data();
     let result = &data["updateEntityMetadata"];
     assert_eq!(result["master"]["version"], 2);
     assert_eq!(result["master"]["inSync"], true);
@@ -48,7 +51,7 @@ async fn updates_on_either_side_reach_the_other_and_bump_once() {
     );
 
     let vars = json!({ "id": master_id, "metadata": { "b": 2 } });
-    let data = app.graphql(UPDATE_MASTER, vars).await.ok();
+    let data = app.graphql(UPDATE_MASTER, vars).await.expect_data();
     let result = &data["updateMasterMetadata"];
     assert_eq!(result["master"]["version"], 3);
     assert_eq!(
@@ -73,7 +76,7 @@ async fn merge_patch_is_applied_atomically_with_rfc_7396_semantics() {
 
     let patch = json!({ "drop": null, "nested": { "y": null, "z": 3 }, "added": [1, 2] });
     let vars = json!({ "entityType": "CAMPAIGN", "entityId": id, "patch": patch });
-    let data = app.graphql(UPDATE_ENTITY, vars).await.ok();
+    let data = app.graphql(UPDATE_ENTITY, vars).await.expect_data();
     let expected = json!({
         "keep": 1, "nested": { "x": 1, "z": 3 }, "added": [1, 2],
         "metadata_master_id": master_id.to_string()
@@ -81,7 +84,7 @@ async fn merge_patch_is_applied_atomically_with_rfc_7396_semantics() {
     assert_eq!(data["updateEntityMetadata"]["master"]["metadata"], expected);
 
     let vars = json!({ "id": master_id, "patch": { "metadata_master_id": null, "keep": 5 } });
-    let data = app.graphql(UPDATE_MASTER, vars).await.ok();
+    let data = app.graphql(UPDATE_MASTER, vars).await.expect_data();
     let doc = &data["updateMasterMetadata"]["entity"]["metadata"];
     assert_eq!(doc["keep"], 5);
     assert_eq!(
@@ -102,7 +105,7 @@ async fn stale_expected_version_is_a_conflict_and_writes_nothing() {
 
     let ok = json!({ "entityType": "CAMPAIGN", "entityId": id, "patch": { "a": 2 }, "expectedVersion": 1 });
     assert_eq!(
-        app.graphql(UPDATE_ENTITY, ok).await.ok()["updateEntityMetadata"]["master"]["version"],
+        app.graphql(UPDATE_ENTITY, ok).await.expect_data()["updateEntityMetadata"]["master"]["version"],
         2
     );
 
@@ -126,12 +129,13 @@ async fn a_write_that_changes_nothing_bumps_nothing() {
     let same =
         json!({ "entityType": "CAMPAIGN", "entityId": id, "metadata": { "b": [1, 2], "a": 1 } });
     assert_eq!(
-        app.graphql(UPDATE_ENTITY, same).await.ok()["updateEntityMetadata"]["master"]["version"],
+        app.graphql(UPDATE_ENTITY, same).await.expect_data()["updateEntityMetadata"]["master"]["version"],
         1
     );
     let same_patch = json!({ "id": master_id, "patch": { "a": 1 } });
     assert_eq!(
-        app.graphql(UPDATE_MASTER, same_patch).await.ok()["updateMasterMetadata"]["master"]["version"],
+        app.graphql(UPDATE_MASTER, same_patch).await.expect_data()["updateMasterMetadata"]["master"]
+            ["version"],
         1
     );
     let (_, _, version) = app.pair("service_campaign_main", id).await;
@@ -150,9 +154,12 @@ async fn deleting_an_entity_removes_its_master() {
             json!({ "id": id }),
         )
         .await
-        .ok();
+        .expect_data();
     assert_eq!(uuid(&data["deleteCampaign"]), id);
-    let data = app.graphql(MASTER, json!({ "id": master_id })).await.ok();
+    let data = app
+        .graphql(MASTER, json!({ "id": master_id }))
+        .await
+        .expect_data();
     assert!(data["metadataMaster"].is_null());
     let again = app
         .graphql(
@@ -173,7 +180,7 @@ async fn products_and_surveys_share_the_same_sync() {
             json!({}),
         )
         .await
-        .ok();
+        .expect_data();
     let product_id = uuid(&product["createProduct"]["id"]);
     assert_eq!(
         product["createProduct"]["metadataMaster"]["entityType"],
@@ -185,7 +192,7 @@ async fn products_and_surveys_share_the_same_sync() {
             json!({}),
         )
         .await
-        .ok();
+        .expect_data();
     let survey_id = uuid(&survey["createSurvey"]["id"]);
 
     let update = app
@@ -194,14 +201,14 @@ async fn products_and_surveys_share_the_same_sync() {
             json!({ "id": product_id }),
         )
         .await
-        .ok();
+        .expect_data();
     let product = &update["updateProduct"];
     assert_eq!(product["name"], "Big mug");
     assert_eq!(product["metadata"], product["metadataMaster"]["metadata"]);
     assert_eq!(product["metadataMaster"]["version"], 2);
 
     let vars = json!({ "entityType": "SURVEY", "entityId": survey_id, "patch": { "q": 1 } });
-    let data = app.graphql(UPDATE_ENTITY, vars).await.ok();
+    let data = app.graphql(UPDATE_ENTITY, vars).await.expect_data();
     assert_eq!(data["updateEntityMetadata"]["entity"]["metadata"]["q"], 1);
     let (entity_doc, master_doc, version) = app.pair("service_survey_main", survey_id).await;
     assert_eq!((entity_doc == master_doc, version), (true, 2));
@@ -209,7 +216,7 @@ async fn products_and_surveys_share_the_same_sync() {
     let renamed = app
         .graphql("mutation($id: UUID!) { updateSurvey(id: $id, input: { title: \"CSAT\" }) { title metadataMaster { version } } }", json!({ "id": survey_id }))
         .await
-        .ok();
+        .expect_data();
     assert_eq!(renamed["updateSurvey"]["title"], "CSAT");
     assert_eq!(
         renamed["updateSurvey"]["metadataMaster"]["version"], 2,
@@ -225,7 +232,10 @@ async fn pages_follow_cursors_to_the_end() {
         create_campaign(&app, json!({})).await;
     }
     let query = include_str!("../operations/campaign_page.graphql");
-    let first = app.graphql(query, json!({ "first": 3 })).await.ok();
+    let first = app
+        .graphql(query, json!({ "first": 3 }))
+        .await
+        .expect_data();
     let page = &first["campaigns"];
     assert_eq!(page["edges"].as_array().unwrap().len(), 3);
     assert_eq!(page["pageInfo"]["hasNextPage"], true);
@@ -235,7 +245,7 @@ async fn pages_follow_cursors_to_the_end() {
             json!({ "first": 3, "after": page["pageInfo"]["endCursor"] }),
         )
         .await
-        .ok();
+        .expect_data();
     let page = &second["campaigns"];
     assert_eq!(page["edges"].as_array().unwrap().len(), 2);
     assert_eq!(page["pageInfo"]["hasNextPage"], false);
@@ -244,7 +254,7 @@ async fn pages_follow_cursors_to_the_end() {
     let masters = app
         .graphql("{ metadataMasters(entityType: CAMPAIGN, first: 10) { edges { node { entityType } } } }", json!({}))
         .await
-        .ok();
+        .expect_data();
     assert_eq!(
         masters["metadataMasters"]["edges"]
             .as_array()

@@ -136,7 +136,7 @@ async fn every_event_reaches_the_consumer_in_order_per_entity() {
             vars,
         )
         .await
-        .ok();
+        .expect_data();
         app.sql(
             "UPDATE _metadata_master SET metadata = $2 WHERE id = $1",
             vec![master_b.into(), json!({ "i": i }).into()],
@@ -190,7 +190,7 @@ async fn failures_become_dead_letters_and_retry_event_delivers_them() {
     let query = "{ deadLetters(consumer: \"flaky\") { attempts lastError consumer event { id kind version } } }";
     let mut letters = json!([]);
     for _ in 0..100 {
-        letters = app.graphql(query, json!({})).await.ok()["deadLetters"].clone();
+        letters = app.graphql(query, json!({})).await.expect_data()["deadLetters"].clone();
         if !letters.as_array().unwrap().is_empty() {
             break;
         }
@@ -207,11 +207,11 @@ async fn failures_become_dead_letters_and_retry_event_delivers_them() {
     let retried = app
         .graphql(retry, json!({ "id": letter["event"]["id"] }))
         .await
-        .ok();
+        .expect_data();
     assert_eq!(retried["retryEvent"], 1);
     wait_for("the retried event", || recorder.handled_ids().len() == 1).await;
     assert_eq!(
-        app.graphql(query, json!({})).await.ok()["deadLetters"],
+        app.graphql(query, json!({})).await.expect_data()["deadLetters"],
         json!([])
     );
     let again = app

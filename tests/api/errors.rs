@@ -115,7 +115,7 @@ async fn missing_rows_are_not_found() {
             json!({ "id": missing }),
         )
         .await
-        .ok();
+        .expect_data();
     assert!(query["campaign"].is_null());
     app.stop().await;
 }
@@ -124,7 +124,7 @@ async fn missing_rows_are_not_found() {
 async fn a_duplicate_sku_is_a_conflict_without_database_text() {
     let app = spawn_app().await;
     let create = "mutation { createProduct(input: { name: \"Mug\", sku: \"MUG-1\" }) { id } }";
-    app.graphql(create, json!({})).await.ok();
+    app.graphql(create, json!({})).await.expect_data();
     let reply = app.graphql(create, json!({})).await;
     assert_eq!(reply.code(), "CONFLICT");
     let message = reply.errors[0]["message"].as_str().unwrap().to_lowercase();

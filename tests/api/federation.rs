@@ -9,7 +9,10 @@ const ENTITIES: &str = include_str!("../operations/entities.graphql");
 #[tokio::test]
 async fn service_sdl_is_the_checked_in_schema() {
     let app = spawn_app().await;
-    let data = app.graphql("{ _service { sdl } }", json!({})).await.ok();
+    let data = app
+        .graphql("{ _service { sdl } }", json!({}))
+        .await
+        .expect_data();
     let served = data["_service"]["sdl"].as_str().unwrap();
     let checked_in = include_str!("../../schema.graphql");
     assert!(
@@ -33,14 +36,14 @@ async fn entities_resolve_by_every_key() {
             json!({}),
         )
         .await
-        .ok();
+        .expect_data();
     let survey = app
         .graphql(
             "mutation { createSurvey(input: { title: \"NPS\" }) { id } }",
             json!({}),
         )
         .await
-        .ok();
+        .expect_data();
     let representations = json!([
         { "__typename": "Campaign", "id": campaign_id },
         { "__typename": "Product", "id": product["createProduct"]["id"] },
@@ -52,7 +55,7 @@ async fn entities_resolve_by_every_key() {
     let data = app
         .graphql(ENTITIES, json!({ "representations": representations }))
         .await
-        .ok();
+        .expect_data();
     let entities = data["_entities"].as_array().unwrap();
     assert_eq!(entities[0]["__typename"], "Campaign");
     assert_eq!(uuid(&entities[0]["id"]), campaign_id);
@@ -93,7 +96,7 @@ async fn a_thousand_representations_cost_one_query_per_entity_type() {
                 json!({ "n": format!("s{i}") }),
             )
             .await
-            .ok()["createSurvey"]["id"]
+            .expect_data()["createSurvey"]["id"]
                 .clone()
         } else {
             app.graphql(
@@ -101,7 +104,7 @@ async fn a_thousand_representations_cost_one_query_per_entity_type() {
                 json!({ "n": format!("p{i}") }),
             )
             .await
-            .ok()["createProduct"]["id"]
+            .expect_data()["createProduct"]["id"]
                 .clone()
         };
         let typename = if i % 2 == 0 { "Survey" } else { "Product" };
@@ -111,7 +114,7 @@ async fn a_thousand_representations_cost_one_query_per_entity_type() {
     let data = app
         .graphql(ENTITIES, json!({ "representations": representations }))
         .await
-        .ok();
+        .expect_data();
     assert_eq!(
         data["_entities"]
             .as_array()

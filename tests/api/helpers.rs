@@ -18,7 +18,38 @@ pub struct TestApp {
     statements: Arc<AtomicUsize>,
     shutdown: Option<oneshot::Sender<()>>,
     running: Option<metadata_synergy::runtime::Running>,
-    drop_database: Option<(String, String)>,
+    database: Option<DatabaseGuard>,
+}
+
+/// Removes a test's own database when dropped: the SQLite file (and its WAL files) at once;
+/// a PostgreSQL database in [`DatabaseGuard::drop_now`] (it needs a connection), or by
+/// `.ci/run`'s sweep of `ms_test_%` databases if a test died first.
+pub struct DatabaseGuard {
+    postgres: Option<(String, String)>,
+    sqlite_file: Option<std::path::PathBuf>,
+}
+
+impl DatabaseGuard {
+    pub async fn drop_now(mut self) {
+        if let Some((admin_url, name)) = self.postgres.take()
+            && let Ok(admin) = sea_orm::Database::connect(&admin_url).await
+        {
+            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            let _ = admin.execute_unprepared(&drop).await;
+        }
+    }
+}
+
+impl Drop for DatabaseGuard {
+    fn drop(&mut self) {
+        if let Some(path) = self.sqlite_file.take() {
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let mut file = path.clone().into_os_string();
+                file.push(suffix);
+                let _ = std::fs::remove_file(file);
+            }
+        }
+    }
 }
 
 /// A GraphQL response split into data and errors.
@@ -37,7 +68,8 @@ impl Reply {
             .unwrap_or("<none>")
     }
 
-    pub fn ok(self) -> Json {
+    /// The data, asserting that there were no errors.
+    pub fn expect_data(self) -> Json {
         assert!(
             self.errors.is_empty(),
             "unexpected errors: {:#?}",
@@ -53,14 +85,14 @@ pub async fn spawn_app() -> TestApp {
 
 /// The app with a localization worker using `localization`'s translator.
 pub async fn spawn_app_with(localization: Option<Localization>) -> TestApp {
-    let (url, drop_database) = fresh_database().await;
-    spawn_app_on(url, drop_database, localization, HttpOptions::default()).await
+    let (url, database) = fresh_database().await;
+    spawn_app_on(url, Some(database), localization, HttpOptions::default()).await
 }
 
 /// The app with these HTTP options.
 pub async fn spawn_app_with_http(http: HttpOptions) -> TestApp {
-    let (url, drop_database) = fresh_database().await;
-    spawn_app_on(url, drop_database, None, http).await
+    let (url, database) = fresh_database().await;
+    spawn_app_on(url, Some(database), None, http).await
 }
 
 /// A second server process on the database of `first` (it does not drop it).
@@ -76,7 +108,7 @@ pub async fn spawn_second_app(first: &TestApp) -> TestApp {
 
 async fn spawn_app_on(
     url: String,
-    drop_database: Option<(String, String)>,
+    database: Option<DatabaseGuard>,
     localization: Option<Localization>,
     http: HttpOptions,
 ) -> TestApp {
@@ -124,12 +156,12 @@ async fn spawn_app_on(
         statements,
         shutdown: Some(shutdown),
         running: Some(running),
-        drop_database,
+        database,
     }
 }
 
 /// SQLite: a file in the temp dir. PostgreSQL: `CREATE DATABASE` next to TEST_DATABASE_URL.
-pub async fn fresh_database() -> (String, Option<(String, String)>) {
+pub async fn fresh_database() -> (String, DatabaseGuard) {
     let name = format!("ms_test_{}", Uuid::new_v4().simple());
     match std::env::var("TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
@@ -153,11 +185,20 @@ pub async fn fresh_database() -> (String, Option<(String, String)>) {
             let base = admin_url
                 .rsplit_once('/')
                 .map_or(admin_url.as_str(), |(base, _)| base);
-            (format!("{base}/{name}"), Some((admin_url.clone(), name)))
+            let guard = DatabaseGuard {
+                postgres: Some((admin_url.clone(), name.clone())),
+                sqlite_file: None,
+            };
+            (format!("{base}/{name}"), guard)
         }
         _ => {
             let path = std::env::temp_dir().join(format!("{name}.sqlite"));
-            (format!("sqlite://{}?mode=rwc", path.display()), None)
+            let url = format!("sqlite://{}?mode=rwc", path.display());
+            let guard = DatabaseGuard {
+                postgres: None,
+                sqlite_file: Some(path),
+            };
+            (url, guard)
         }
     }
 }
@@ -251,11 +292,8 @@ impl TestApp {
             running.shutdown().await;
         }
         self.db.clone().close().await.ok();
-        if let Some((admin_url, name)) = self.drop_database.take()
-            && let Ok(admin) = sea_orm::Database::connect(&admin_url).await
-        {
-            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-            let _ = admin.execute_unprepared(&drop).await;
+        if let Some(database) = self.database.take() {
+            database.drop_now().await;
         }
     }
 }
@@ -268,7 +306,7 @@ pub async fn create_campaign(app: &TestApp, metadata: Json) -> (Uuid, Uuid) {
             json!({ "input": { "name": "Spring sale", "metadata": metadata } }),
         )
         .await
-        .ok();
+        .expect_data();
     let campaign = &data["createCampaign"];
     (
         uuid(&campaign["id"]),

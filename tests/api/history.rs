@@ -18,15 +18,17 @@ async fn every_path_leaves_one_event_per_effective_change() {
             json!({ "input": { "name": "C", "metadata": { "a": 1 } } }),
         )
         .await
-        .ok();
+        .expect_data();
     let id = uuid(&created["createCampaign"]["id"]);
     let master_id = uuid(&created["createCampaign"]["metadataMaster"]["id"]);
     let update = include_str!("../operations/update_entity_metadata.graphql");
     let patch = json!({ "entityType": "CAMPAIGN", "entityId": id, "patch": { "b": 2 } });
     app.graphql_as(Some("alice"), update, patch.clone())
         .await
-        .ok();
-    app.graphql_as(Some("bob"), update, patch).await.ok(); // no-op: no event
+        .expect_data();
+    app.graphql_as(Some("bob"), update, patch)
+        .await
+        .expect_data(); // no-op: no event
     app.sql(
         "UPDATE _metadata_master SET metadata = $2 WHERE id = $1",
         vec![master_id.into(), json!({ "c": 3 }).into()],
@@ -43,7 +45,7 @@ async fn every_path_leaves_one_event_per_effective_change() {
     let data = app
         .graphql(HISTORY, json!({ "id": master_id, "version": 2 }))
         .await
-        .ok();
+        .expect_data();
     let master = &data["metadataMaster"];
     assert_eq!(master["version"], 4);
     let events: Vec<&Value> = master["history"]["edges"]
@@ -105,7 +107,7 @@ async fn history_pages_and_time_travel_edges() {
             vars,
         )
         .await
-        .ok();
+        .expect_data();
     }
     let first = app
         .graphql(
@@ -113,7 +115,7 @@ async fn history_pages_and_time_travel_edges() {
             json!({ "id": master_id, "first": 3, "version": 99 }),
         )
         .await
-        .ok();
+        .expect_data();
     let page = &first["metadataMaster"]["history"];
     assert!(
         first["metadataMaster"]["metadataAt"].is_null(),
@@ -134,7 +136,7 @@ async fn history_pages_and_time_travel_edges() {
             json!({ "id": master_id, "first": 3, "after": after, "version": 1 }),
         )
         .await
-        .ok();
+        .expect_data();
     let page = &second["metadataMaster"]["history"];
     let versions: Vec<i64> = page["edges"]
         .as_array()

@@ -54,7 +54,7 @@ async fn get_runs_queries_with_batched_navigation_but_never_mutations() {
     let surveys = app
         .graphql("{ surveys { edges { cursor } } }", json!({}))
         .await
-        .ok();
+        .expect_data();
     assert_eq!(
         surveys["surveys"]["edges"],
         json!([]),
@@ -146,7 +146,7 @@ mod frontend {
             .await
             .unwrap();
         assert_eq!(response.status(), 413);
-        let small = app.graphql("{ __typename }", json!({})).await.ok();
+        let small = app.graphql("{ __typename }", json!({})).await.expect_data();
         assert_eq!(small["__typename"], "Query");
         app.stop().await;
     }
@@ -208,7 +208,7 @@ mod frontend {
         let surveys = app
             .graphql("{ surveys { edges { node { title } } } }", json!({}))
             .await
-            .ok();
+            .expect_data();
         assert_eq!(
             surveys["surveys"]["edges"].as_array().unwrap().len(),
             1,

@@ -159,7 +159,7 @@ async fn end_to_end_a_subscriber_gets_each_locale_and_the_work_stops() {
     let data = app
         .graphql(query, json!({ "id": id, "m": master_id }))
         .await
-        .ok();
+        .expect_data();
     assert_eq!(
         data["campaign"]["translations"],
         translations(&master_doc, "es")
@@ -187,7 +187,9 @@ async fn end_to_end_a_subscriber_gets_each_locale_and_the_work_stops() {
 
     // retranslate forgets one locale's state: only that locale is translated again.
     let retranslate = "mutation($id: UUID!) { retranslate(entityType: CAMPAIGN, entityId: $id, locales: [\"ca\"]) { master { version } } }";
-    app.graphql(retranslate, json!({ "id": id })).await.ok();
+    app.graphql(retranslate, json!({ "id": id }))
+        .await
+        .expect_data();
     let update = subscriber.next().await;
     assert_eq!(update["translationsUpdated"]["locale"], "ca");
     assert_eq!(
@@ -225,7 +227,7 @@ async fn only_new_or_changed_keys_reach_the_translator() {
         vars,
     )
     .await
-    .ok();
+    .expect_data();
     assert_eq!(handler.localize(master_id).await.unwrap(), Outcome::Written);
     assert_eq!(
         (translator.calls_for("es"), translator.calls_for("ca")),
@@ -265,7 +267,7 @@ async fn a_translation_that_breaks_placeholders_is_not_written() {
     let status = app
         .graphql("query($id: UUID!) { campaign(id: $id) { translationStatus { translated missing failed { key reason } } } }", json!({ "id": id }))
         .await
-        .ok();
+        .expect_data();
     let status = &status["campaign"]["translationStatus"][0];
     assert_eq!(
         (status["translated"].clone(), status["missing"].clone()),
@@ -418,7 +420,7 @@ async fn apertium_translates_english_to_spanish_keeping_placeholders() {
         errors["ja"].as_str().is_some_and(|e| !e.is_empty()),
         "ja has no engine: {errors}"
     );
-    let status = app.graphql("query($id: UUID!) { campaign(id: $id) { translationStatus { locale provider error } } }", json!({ "id": id })).await.ok();
+    let status = app.graphql("query($id: UUID!) { campaign(id: $id) { translationStatus { locale provider error } } }", json!({ "id": id })).await.expect_data();
     let status = &status["campaign"]["translationStatus"];
     assert!(
         status

@@ -7,7 +7,7 @@ use crate::helpers::fresh_database;
 
 #[tokio::test]
 async fn migrations_revert_and_reapply_with_data() {
-    let (url, drop_database) = fresh_database().await;
+    let (url, database) = fresh_database().await;
     let db = metadata_synergy::db::connect(&url).await.unwrap();
     Migrator::up(&db, None).await.unwrap();
     db.execute_unprepared(
@@ -30,11 +30,5 @@ async fn migrations_revert_and_reapply_with_data() {
         Migrator::migrations().len()
     );
     db.close().await.ok();
-    if let Some((admin_url, name)) = drop_database {
-        let admin = sea_orm::Database::connect(&admin_url).await.unwrap();
-        admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await
-            .ok();
-    }
+    database.drop_now().await;
 }

@@ -49,8 +49,11 @@ async fn vouchers_are_created_read_changed_and_deleted_like_every_entity() {
     let app = spawn_app().await;
     let input = json!({ "code": "SPRING25", "discountPercent": 25,
                         "validUntil": "2027-03-31T23:59:59Z", "metadata": { "channel": "email" } });
-    let created =
-        app.graphql(CREATE, json!({ "input": input })).await.ok()["createVoucher"].clone();
+    let created = app
+        .graphql(CREATE, json!({ "input": input }))
+        .await
+        .expect_data()["createVoucher"]
+        .clone();
     assert_eq!(created["entityType"], "VOUCHER");
     assert_eq!(created["discountPercent"], 25);
     assert_eq!(created["validUntil"], "2027-03-31T23:59:59+00:00");
@@ -87,7 +90,7 @@ async fn vouchers_are_created_read_changed_and_deleted_like_every_entity() {
         .graphql("query($id: UUID!) { voucher(id: $id) { code } vouchers(first: 10) { edges { node { id } } } }",
                  json!({ "id": id }))
         .await
-        .ok();
+        .expect_data();
     assert_eq!(read["voucher"]["code"], "SPRING25");
     assert_eq!(read["vouchers"]["edges"].as_array().unwrap().len(), 1);
     let update = "mutation($id: UUID!, $input: UpdateVoucherInput!) { updateVoucher(id: $id, input: $input) {
@@ -95,7 +98,7 @@ async fn vouchers_are_created_read_changed_and_deleted_like_every_entity() {
     let changed = app
         .graphql(update, json!({ "id": id, "input": { "discountPercent": 30, "validUntil": null, "metadata": { "channel": "sms" } } }))
         .await
-        .ok()["updateVoucher"]
+        .expect_data()["updateVoucher"]
         .clone();
     assert_eq!(changed["discountPercent"], 30);
     assert_eq!(changed["validUntil"], Value::Null);
@@ -114,7 +117,7 @@ async fn vouchers_are_created_read_changed_and_deleted_like_every_entity() {
             json!({ "id": id }),
         )
         .await
-        .ok();
+        .expect_data();
     assert_eq!(deleted["deleteVoucher"], id.to_string());
     let masters = app
         .sql_rows(
@@ -135,13 +138,13 @@ async fn vouchers_sync_both_ways_record_events_and_resolve_as_federation_entitie
             json!({ "input": { "code": "FED", "discountPercent": 10 } }),
         )
         .await
-        .ok()["createVoucher"]
+        .expect_data()["createVoucher"]
         .clone();
     let (id, master_id) = (uuid(&created["id"]), uuid(&created["metadataMaster"]["id"]));
 
     // API on the entity side, raw SQL on the master side: both documents follow.
     let patch = "mutation($id: UUID!) { updateEntityMetadata(entityType: VOUCHER, entityId: $id, patch: { a: 1 }) { master { version } } }";
-    app.graphql(patch, json!({ "id": id })).await.ok();
+    app.graphql(patch, json!({ "id": id })).await.expect_data();
     app.sql(
         &merge_key_sql(&app, "_metadata_master"),
         vec![master_id.into(), "b".into(), 2i64.into()],
@@ -160,7 +163,7 @@ async fn vouchers_sync_both_ways_record_events_and_resolve_as_federation_entitie
         .graphql("query($id: UUID!) { metadataMaster(id: $id) { history(first: 10) { edges { node { kind origin entityType } } } } }",
                  json!({ "id": master_id }))
         .await
-        .ok();
+        .expect_data();
     let kinds: Vec<(String, String)> = history["metadataMaster"]["history"]["edges"]
         .as_array()
         .unwrap()
@@ -180,7 +183,11 @@ async fn vouchers_sync_both_ways_record_events_and_resolve_as_federation_entitie
         ... on Voucher { code } ... on MetadataMaster { entityType version } } }";
     let reps = json!([{ "__typename": "Voucher", "id": id },
                       { "__typename": "MetadataMaster", "entityType": "VOUCHER", "entityId": id }]);
-    let entities = app.graphql(query, json!({ "reps": reps })).await.ok()["_entities"].clone();
+    let entities = app
+        .graphql(query, json!({ "reps": reps }))
+        .await
+        .expect_data()["_entities"]
+        .clone();
     assert_eq!(entities[0]["code"], "FED");
     assert_eq!(entities[1]["entityType"], "VOUCHER");
     assert_eq!(entities[1]["version"], 3);
@@ -205,7 +212,7 @@ async fn voucher_scripts_are_localized_by_the_generic_worker() {
             json!({ "input": { "code": "LOC", "discountPercent": 15, "metadata": metadata } }),
         )
         .await
-        .ok()["createVoucher"]
+        .expect_data()["createVoucher"]
         .clone();
     let id = uuid(&created["id"]);
     let mut translated = Value::Null;
@@ -226,7 +233,7 @@ async fn voucher_scripts_are_localized_by_the_generic_worker() {
         .graphql("query($id: UUID!) { voucher(id: $id) { translationStatus { locale translated missing } } }",
                  json!({ "id": id }))
         .await
-        .ok();
+        .expect_data();
     assert_eq!(status["voucher"]["translationStatus"][0]["translated"], 1);
     app.stop().await;
 }

@@ -17,7 +17,7 @@ async fn a_page_of_100_campaigns_with_masters_and_entities_costs_three_statement
             json!({ "first": 100 }),
         )
         .await
-        .ok();
+        .expect_data();
     let edges = data["campaigns"]["edges"].as_array().unwrap();
     assert_eq!(edges.len(), 100);
     assert!(

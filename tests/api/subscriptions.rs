@@ -28,7 +28,7 @@ async fn subscribers_see_changes_from_the_api_and_raw_sql() {
         json!({}),
     )
     .await
-    .ok();
+    .expect_data();
     app.sql(
         "UPDATE _metadata_master SET metadata = $2 WHERE id = $1",
         vec![master_id.into(), json!({ "x": 1 }).into()],

@@ -74,10 +74,10 @@ async fn the_database_refuses_documents_nested_deeper_than_100_from_any_writer()
             json!({}),
         )
         .await
-        .ok();
+        .expect_data();
     assert_eq!(page["campaigns"]["edges"].as_array().unwrap().len(), 2);
     let vars = json!({ "entityType": "CAMPAIGN", "entityId": bad, "metadata": { "fixed": true } });
-    app.graphql(UPDATE, vars).await.ok();
+    app.graphql(UPDATE, vars).await.expect_data();
     let (entity, master, _) = app.pair("service_campaign_main", good).await;
     assert_eq!(entity, master);
     assert_healthy(&app).await;

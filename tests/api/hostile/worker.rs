@@ -51,7 +51,7 @@ async fn an_unreadable_event_is_dead_lettered_alone_and_the_rest_goes_on() {
     let query = r#"{ deadLetters(consumer: "poisoned") { attempts lastError event { id } } }"#;
     let mut letters = json!([]);
     for _ in 0..100 {
-        letters = app.graphql(query, json!({})).await.ok()["deadLetters"].clone();
+        letters = app.graphql(query, json!({})).await.expect_data()["deadLetters"].clone();
         if letters.as_array().is_some_and(|l| !l.is_empty()) {
             break;
         }
