@@ -15,10 +15,40 @@ use std::time::Duration;
 use entity::metadata_event;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, Statement, Value,
+    QueryFilter, Value,
 };
 
+use super::dialect;
 use super::worker::HandlerError;
+
+/// Per entity its oldest pending delivery (by a window function, then looked up by array,
+/// linear whatever the planner's statistics), due ones first, leased for `$3` seconds.
+const CLAIM_POSTGRES: &str = "WITH next AS (
+     SELECT d.consumer, d.event_id FROM _metadata_deliveries d
+      WHERE d.consumer = $1 AND d.state = 'pending' AND d.available_at <= {now}
+        AND d.event_id = ANY (ARRAY(
+            SELECT event_id FROM (
+                SELECT event_id, available_at,
+                       row_number() OVER (PARTITION BY master_id ORDER BY event_id) AS position
+                  FROM _metadata_deliveries WHERE consumer = $1 AND state = 'pending') AS queue
+             WHERE position = 1 AND available_at <= {now}
+             ORDER BY event_id LIMIT $2))
+      FOR UPDATE OF d SKIP LOCKED)
+ UPDATE _metadata_deliveries d
+    SET attempts = d.attempts + 1, available_at = {now_plus $3}
+   FROM next WHERE d.consumer = next.consumer AND d.event_id = next.event_id
+ RETURNING d.event_id, d.attempts";
+
+/// The same on SQLite.
+const CLAIM_SQLITE: &str = "UPDATE _metadata_deliveries
+    SET attempts = attempts + 1, available_at = {now_plus $3}
+  WHERE consumer = $1 AND event_id IN (
+     SELECT d.event_id FROM _metadata_deliveries d
+      WHERE d.consumer = $1 AND d.state = 'pending' AND d.available_at <= {now}
+        AND d.event_id IN (SELECT min(event_id) FROM _metadata_deliveries
+                            WHERE consumer = $1 AND state = 'pending' GROUP BY master_id)
+      ORDER BY d.event_id LIMIT $2)
+ RETURNING event_id, attempts";
 
 /// A delivery a worker now holds the lease of.
 #[derive(Clone, Debug)]
@@ -50,50 +80,26 @@ pub async fn register_consumer(
     max_attempts: i32,
     ephemeral: bool,
 ) -> Result<(), DbErr> {
-    let sql = pick(
-        db,
-        "INSERT INTO _metadata_consumers (name, max_attempts, ephemeral) VALUES ($1, $2, $3)
-         ON CONFLICT (name) DO UPDATE SET max_attempts = EXCLUDED.max_attempts, heartbeat_at = now()",
-        "INSERT INTO _metadata_consumers (name, max_attempts, ephemeral) VALUES (?1, ?2, ?3)
-         ON CONFLICT (name) DO UPDATE SET max_attempts = excluded.max_attempts,
-             heartbeat_at = strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')",
-    );
-    run(
-        db,
-        sql,
-        vec![name.into(), max_attempts.into(), ephemeral.into()],
-    )
-    .await
-    .map(drop)
+    let sql = "INSERT INTO _metadata_consumers (name, max_attempts, ephemeral) VALUES ($1, $2, $3)
+         ON CONFLICT (name) DO UPDATE SET max_attempts = EXCLUDED.max_attempts, heartbeat_at = {now}";
+    let values = vec![name.into(), max_attempts.into(), ephemeral.into()];
+    dialect::execute(db, sql, values).await.map(drop)
 }
 
 /// Keeps an ephemeral consumer alive and removes those whose heartbeat is older than `ttl`
 /// (their pending deliveries go with them).
 pub async fn heartbeat(db: &DatabaseConnection, name: &str, ttl: Duration) -> Result<(), DbErr> {
-    let touch = pick(
-        db,
-        "UPDATE _metadata_consumers SET heartbeat_at = now() WHERE name = $1",
-        "UPDATE _metadata_consumers SET heartbeat_at = strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now') WHERE name = ?1",
-    );
-    run(db, touch, vec![name.into()]).await?;
-    let prune = pick(
-        db,
-        "DELETE FROM _metadata_consumers WHERE ephemeral AND heartbeat_at < now() - make_interval(secs => $1)",
-        "DELETE FROM _metadata_consumers WHERE ephemeral
-           AND heartbeat_at < strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now', '-' || ?1 || ' seconds')",
-    );
-    run(db, prune, vec![ttl.as_secs_f64().into()])
+    let touch = "UPDATE _metadata_consumers SET heartbeat_at = {now} WHERE name = $1";
+    dialect::execute(db, touch, vec![name.into()]).await?;
+    let prune = "DELETE FROM _metadata_consumers WHERE ephemeral AND heartbeat_at < {now_minus $1}";
+    dialect::execute(db, prune, vec![ttl.as_secs_f64().into()])
         .await
         .map(drop)
 }
 
 pub async fn unregister_consumer(db: &DatabaseConnection, name: &str) -> Result<(), DbErr> {
-    let sql = pick(
-        db,
-        "DELETE FROM _metadata_consumers WHERE name = $1",
-        "DELETE FROM _metadata_consumers WHERE name = ?1",
-    );
-    run(db, sql, vec![name.into()]).await.map(drop)
+    let sql = "DELETE FROM _metadata_consumers WHERE name = $1";
+    dialect::execute(db, sql, vec![name.into()]).await.map(drop)
 }
 
 /// Claims up to `limit` due deliveries of `consumer` for `lease`, oldest first, at most one
@@ -104,46 +110,18 @@ pub async fn claim(
     limit: u64,
     lease: Duration,
 ) -> Result<Vec<Claimed>, DbErr> {
-    let sql = pick(
-        db,
-        "WITH next AS (
-             SELECT d.consumer, d.event_id FROM _metadata_deliveries d
-              WHERE d.consumer = $1 AND d.state = 'pending' AND d.available_at <= now()
-                AND d.event_id = ANY (ARRAY(
-                    SELECT event_id FROM (
-                        SELECT event_id, available_at,
-                               row_number() OVER (PARTITION BY master_id ORDER BY event_id) AS position
-                          FROM _metadata_deliveries WHERE consumer = $1 AND state = 'pending') AS queue
-                     WHERE position = 1 AND available_at <= now()
-                     ORDER BY event_id LIMIT $2))
-              FOR UPDATE OF d SKIP LOCKED)
-         UPDATE _metadata_deliveries d
-            SET attempts = d.attempts + 1, available_at = now() + make_interval(secs => $3)
-           FROM next WHERE d.consumer = next.consumer AND d.event_id = next.event_id
-         RETURNING d.event_id, d.attempts",
-        "UPDATE _metadata_deliveries
-            SET attempts = attempts + 1,
-                available_at = strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now', '+' || ?3 || ' seconds')
-          WHERE consumer = ?1 AND event_id IN (
-             SELECT d.event_id FROM _metadata_deliveries d
-              WHERE d.consumer = ?1 AND d.state = 'pending'
-                AND d.available_at <= strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')
-                AND d.event_id IN (SELECT min(event_id) FROM _metadata_deliveries
-                                    WHERE consumer = ?1 AND state = 'pending' GROUP BY master_id)
-              ORDER BY d.event_id LIMIT ?2)
-         RETURNING event_id, attempts",
-    );
     let values = vec![
         consumer.into(),
         (limit as i64).into(),
         lease.as_secs_f64().into(),
     ];
+    // PostgreSQL skips rows other workers hold; SQLite's writers are serialized anyway.
+    let template = match db.get_database_backend() {
+        DatabaseBackend::Postgres => CLAIM_POSTGRES,
+        _ => CLAIM_SQLITE,
+    };
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            db.get_database_backend(),
-            sql,
-            values,
-        ))
+        .query_all_raw(dialect::statement(db, template, values))
         .await?;
     let mut attempts_by_id = HashMap::new();
     for row in rows {
@@ -189,13 +167,9 @@ async fn read_events(
             Ok(None) => {}
             Err(error) => {
                 // Only the row is at fault when its id alone can still be read.
-                let probe = Statement::from_sql_and_values(
-                    db.get_database_backend(),
-                    pick(
-                        db,
-                        "SELECT id FROM _metadata_events WHERE id = $1",
-                        "SELECT id FROM _metadata_events WHERE id = ?1",
-                    ),
+                let probe = dialect::statement(
+                    db,
+                    "SELECT id FROM _metadata_events WHERE id = $1",
                     vec![id.into()],
                 );
                 db.query_one_raw(probe).await?;
@@ -216,36 +190,14 @@ pub async fn extend_leases(
     if event_ids.is_empty() {
         return Ok(());
     }
-    let (list, mut values) = id_list(db, event_ids, 3);
-    let sql = match db.get_database_backend() {
-        DatabaseBackend::Postgres => format!(
-            "UPDATE _metadata_deliveries SET available_at = now() + make_interval(secs => $2)
-              WHERE consumer = $1 AND state = 'pending' AND event_id IN ({list})"
-        ),
-        _ => format!(
-            "UPDATE _metadata_deliveries
-                SET available_at = strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now', '+' || ?2 || ' seconds')
-              WHERE consumer = ?1 AND state = 'pending' AND event_id IN ({list})"
-        ),
-    };
-    let mut all: Vec<Value> = vec![consumer.into(), lease.as_secs_f64().into()];
-    all.append(&mut values);
-    run(db, &sql, all).await.map(drop)
-}
-
-/// Placeholders for `ids`, numbered from `first`, and their values.
-fn id_list(db: &DatabaseConnection, ids: &[i64], first: usize) -> (String, Vec<Value>) {
-    let sigil = match db.get_database_backend() {
-        DatabaseBackend::Postgres => '$',
-        _ => '?',
-    };
-    let list: Vec<String> = (first..first + ids.len())
-        .map(|n| format!("{sigil}{n}"))
-        .collect();
-    (
-        list.join(", "),
-        ids.iter().map(|id| Value::from(*id)).collect(),
-    )
+    let (list, ids) = dialect::id_list(event_ids, 3);
+    let sql = format!(
+        "UPDATE _metadata_deliveries SET available_at = {{now_plus $2}}
+          WHERE consumer = $1 AND state = 'pending' AND event_id IN ({list})"
+    );
+    let mut values: Vec<Value> = vec![consumer.into(), lease.as_secs_f64().into()];
+    values.extend(ids);
+    dialect::execute(db, &sql, values).await.map(drop)
 }
 
 /// The consumer handled these events: their bookkeeping rows go, in one statement.
@@ -257,17 +209,12 @@ pub async fn complete_many(
     if event_ids.is_empty() {
         return Ok(());
     }
-    let (list, ids) = id_list(db, event_ids, 2);
-    let sigil = match db.get_database_backend() {
-        DatabaseBackend::Postgres => '$',
-        _ => '?',
-    };
-    let sql = format!(
-        "DELETE FROM _metadata_deliveries WHERE consumer = {sigil}1 AND event_id IN ({list})"
-    );
+    let (list, ids) = dialect::id_list(event_ids, 2);
+    let sql =
+        format!("DELETE FROM _metadata_deliveries WHERE consumer = $1 AND event_id IN ({list})");
     let mut values: Vec<Value> = vec![consumer.into()];
     values.extend(ids);
-    run(db, &sql, values).await.map(drop)
+    dialect::execute(db, &sql, values).await.map(drop)
 }
 
 /// The consumer failed: retry after an exponential backoff, or park the delivery as dead
@@ -279,22 +226,14 @@ pub async fn fail(
     consumer: &str,
     error: &HandlerError,
 ) -> Result<(), DbErr> {
-    let sql = pick(
-        db,
-        "UPDATE _metadata_deliveries SET last_error = $3,
-                state = CASE WHEN $5 OR attempts >= (SELECT max_attempts FROM _metadata_consumers WHERE name = $1)
-                             THEN 'dead' ELSE 'pending' END,
-                available_at = now() + make_interval(secs => $4)
-          WHERE consumer = $1 AND event_id = $2",
-        "UPDATE _metadata_deliveries SET last_error = ?3,
-                state = CASE WHEN ?5 OR attempts >= (SELECT max_attempts FROM _metadata_consumers WHERE name = ?1)
-                             THEN 'dead' ELSE 'pending' END,
-                available_at = strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now', '+' || ?4 || ' seconds')
-          WHERE consumer = ?1 AND event_id = ?2",
-    );
+    let sql = "UPDATE _metadata_deliveries SET last_error = $3,
+            state = CASE WHEN $5 OR attempts >= (SELECT max_attempts FROM _metadata_consumers WHERE name = $1)
+                         THEN 'dead' ELSE 'pending' END,
+            available_at = {now_plus $4}
+      WHERE consumer = $1 AND event_id = $2";
     let reason: String = error.reason.chars().take(500).collect();
     let delay = backoff(claimed.attempts).as_secs_f64();
-    run(
+    dialect::execute(
         db,
         sql,
         vec![
@@ -321,20 +260,11 @@ pub async fn dead_letters(
     consumer: &str,
     limit: u64,
 ) -> Result<Vec<DeadLetter>, DbErr> {
-    let sql = pick(
-        db,
-        "SELECT event_id, attempts, last_error FROM _metadata_deliveries
-          WHERE consumer = $1 AND state = 'dead' ORDER BY event_id LIMIT $2",
-        "SELECT event_id, attempts, last_error FROM _metadata_deliveries
-          WHERE consumer = ?1 AND state = 'dead' ORDER BY event_id LIMIT ?2",
-    );
+    let sql = "SELECT event_id, attempts, last_error FROM _metadata_deliveries
+      WHERE consumer = $1 AND state = 'dead' ORDER BY event_id LIMIT $2";
     let values = vec![consumer.into(), (limit as i64).into()];
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            db.get_database_backend(),
-            sql,
-            values,
-        ))
+        .query_all_raw(dialect::statement(db, sql, values))
         .await?;
     let mut letters = Vec::with_capacity(rows.len());
     for row in &rows {
@@ -357,25 +287,8 @@ pub async fn dead_letters(
 /// Puts the dead deliveries of an event (for every consumer) back in line with fresh
 /// attempts. Returns how many there were.
 pub async fn retry_event(db: &DatabaseConnection, event_id: i64) -> Result<u64, DbErr> {
-    let sql = pick(
-        db,
-        "UPDATE _metadata_deliveries SET state = 'pending', attempts = 0, available_at = now(), last_error = NULL
-          WHERE event_id = $1 AND state = 'dead'",
-        "UPDATE _metadata_deliveries SET state = 'pending', attempts = 0, last_error = NULL,
-                available_at = strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')
-          WHERE event_id = ?1 AND state = 'dead'",
-    );
-    run(db, sql, vec![event_id.into()]).await
-}
-
-fn pick(db: &DatabaseConnection, postgres: &'static str, sqlite: &'static str) -> &'static str {
-    match db.get_database_backend() {
-        DatabaseBackend::Postgres => postgres,
-        _ => sqlite,
-    }
-}
-
-async fn run(db: &DatabaseConnection, sql: &str, values: Vec<Value>) -> Result<u64, DbErr> {
-    let statement = Statement::from_sql_and_values(db.get_database_backend(), sql, values);
-    Ok(db.execute_raw(statement).await?.rows_affected())
+    let sql = "UPDATE _metadata_deliveries
+        SET state = 'pending', attempts = 0, available_at = {now}, last_error = NULL
+      WHERE event_id = $1 AND state = 'dead'";
+    dialect::execute(db, sql, vec![event_id.into()]).await
 }

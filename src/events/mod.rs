@@ -3,6 +3,7 @@
 
 mod broadcast;
 pub mod delivery;
+mod dialect;
 mod history;
 pub mod json_patch;
 mod wakeup;
