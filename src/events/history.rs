@@ -66,7 +66,7 @@ pub async fn document_at(
     let event = metadata_event::Entity::find()
         .filter(metadata_event::Column::MasterId.eq(master_id))
         .filter(metadata_event::Column::Version.eq(version))
-        .filter(metadata_event::Column::Kind.ne("DELETED"))
+        .filter(metadata_event::Column::Kind.ne(metadata_event::EventKind::Deleted))
         .one(db)
         .await?;
     Ok(event.map(|event| event.document))

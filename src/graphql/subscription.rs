@@ -2,7 +2,9 @@ use async_graphql::{Context, Json, Subscription};
 use futures_util::{Stream, StreamExt};
 use uuid::Uuid;
 
-use super::types::{EntityType, MetadataChange, TranslationUpdate};
+use entity::metadata_event::EventOrigin;
+
+use super::types::{EntityType, MetadataEvent, TranslationUpdate};
 use crate::events::Broadcaster;
 
 /// Live changes, over WebSocket (graphql-transport-ws) at `/ws`.
@@ -25,7 +27,7 @@ impl Subscription {
             .subscribe()
             .filter_map(move |published| {
                 let event = &published.event;
-                let wanted = event.origin == "localization"
+                let wanted = event.origin == EventOrigin::Localization
                     && wanted_type.is_none_or(|t| t == event.entity_type)
                     && entity_id.is_none_or(|id| id == event.entity_id);
                 let entity_type = event.entity_type.parse::<crate::sync::EntityType>().ok();
@@ -59,7 +61,7 @@ impl Subscription {
         ctx: &Context<'_>,
         entity_type: Option<EntityType>,
         entity_id: Option<Uuid>,
-    ) -> impl Stream<Item = MetadataChange> {
+    ) -> impl Stream<Item = MetadataEvent> {
         let entity_type = entity_type.map(|t| crate::sync::EntityType::from(t).as_str());
         ctx.data_unchecked::<Broadcaster>()
             .subscribe()
@@ -67,7 +69,7 @@ impl Subscription {
                 let event = &published.event;
                 let wanted = entity_type.is_none_or(|t| t == event.entity_type)
                     && entity_id.is_none_or(|id| id == event.entity_id);
-                std::future::ready(wanted.then(|| MetadataChange::from(event.clone())))
+                std::future::ready(wanted.then(|| MetadataEvent::from(event.clone())))
             })
     }
 }

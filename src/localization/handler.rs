@@ -123,7 +123,7 @@ impl EventHandler for LocalizationHandler {
         event: &'a metadata_event::Model,
     ) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async move {
-            if event.kind == "DELETED" {
+            if event.kind == metadata_event::EventKind::Deleted {
                 return Ok(());
             }
             self.localize(event.master_id)

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use entity::metadata_event;
+use entity::metadata_event::{self, EventKind, EventOrigin};
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
 
@@ -27,7 +27,7 @@ pub async fn translation_changes(
     db: &DatabaseConnection,
     event: &metadata_event::Model,
 ) -> Vec<TranslationChange> {
-    if event.origin != "localization" || event.kind != "UPDATED" {
+    if event.origin != EventOrigin::Localization || event.kind != EventKind::Updated {
         return Vec::new();
     }
     let previous = match document_at(db, event.master_id, event.version - 1).await {

@@ -171,7 +171,10 @@ async fn every_event_reaches_the_consumer_in_order_per_entity() {
         handled.iter().map(|e| e.id).collect::<HashSet<_>>(),
         all.into_iter().collect()
     );
-    assert_eq!(handled.last().map(|e| e.kind.as_str()), Some("DELETED"));
+    assert_eq!(
+        handled.last().map(|e| e.kind),
+        Some(metadata_event::EventKind::Deleted)
+    );
     let _ = stop.send(true);
     task.await.unwrap();
     app.stop().await;

@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, ID, Json, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::metadata_event;
@@ -11,6 +13,7 @@ use crate::graphql::error::internal;
 
 /// What happened to a metadata document.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::metadata_event::EventKind")]
 pub enum MetadataEventKind {
     /// The entity and its master row were created.
     Created,
@@ -22,6 +25,7 @@ pub enum MetadataEventKind {
 
 /// The write path a change came through.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::metadata_event::EventOrigin")]
 pub enum WriteOrigin {
     /// This API.
     Api,
@@ -31,29 +35,9 @@ pub enum WriteOrigin {
     Localization,
 }
 
-impl MetadataEventKind {
-    pub fn of(event: &metadata_event::Model) -> Self {
-        match event.kind.as_str() {
-            "CREATED" => MetadataEventKind::Created,
-            "DELETED" => MetadataEventKind::Deleted,
-            _ => MetadataEventKind::Updated,
-        }
-    }
-}
-
-impl WriteOrigin {
-    pub fn of(event: &metadata_event::Model) -> Self {
-        match event.origin.as_str() {
-            "api" => WriteOrigin::Api,
-            "localization" => WriteOrigin::Localization,
-            _ => WriteOrigin::Sql,
-        }
-    }
-}
-
 /// One effective change of a metadata document, recorded in the same transaction.
 pub struct MetadataEvent {
-    event: metadata_event::Model,
+    event: Arc<metadata_event::Model>,
     /// Known when read as part of a history page; computed on demand otherwise.
     patch: Option<Value>,
 }
@@ -61,7 +45,7 @@ pub struct MetadataEvent {
 impl From<HistoryEntry> for MetadataEvent {
     fn from(entry: HistoryEntry) -> Self {
         MetadataEvent {
-            event: entry.event,
+            event: Arc::new(entry.event),
             patch: Some(entry.patch),
         }
     }
@@ -69,6 +53,13 @@ impl From<HistoryEntry> for MetadataEvent {
 
 impl From<metadata_event::Model> for MetadataEvent {
     fn from(event: metadata_event::Model) -> Self {
+        MetadataEvent::from(Arc::new(event))
+    }
+}
+
+/// An event as subscribers receive it: shared, not copied, between them.
+impl From<Arc<metadata_event::Model>> for MetadataEvent {
+    fn from(event: Arc<metadata_event::Model>) -> Self {
         MetadataEvent { event, patch: None }
     }
 }
@@ -83,7 +74,7 @@ impl MetadataEvent {
 
     /// Created, updated or deleted.
     async fn kind(&self) -> MetadataEventKind {
-        MetadataEventKind::of(&self.event)
+        self.event.kind.into()
     }
 
     /// The master's version after this change.
@@ -93,7 +84,7 @@ impl MetadataEvent {
 
     /// The write path: API, raw SQL or the localization worker.
     async fn origin(&self) -> WriteOrigin {
-        WriteOrigin::of(&self.event)
+        self.event.origin.into()
     }
 
     /// Who made the change, when known (the `x-actor` header of API requests).
@@ -107,12 +98,12 @@ impl MetadataEvent {
     }
 
     /// Type of the entity.
-    async fn entity_type(&self) -> Option<EntityType> {
+    async fn entity_type(&self) -> Result<EntityType> {
         self.event
             .entity_type
             .parse::<crate::sync::EntityType>()
-            .ok()
             .map(Into::into)
+            .map_err(|error| internal(&error))
     }
 
     /// Id of the entity.

@@ -2,7 +2,6 @@
 //! inputs, the `EntityType` enum and the `MetadataEntity` interface come from
 //! [`crate::entity_types`].
 
-mod change;
 mod dead_letter;
 mod event;
 mod master;
@@ -12,9 +11,8 @@ mod translations;
 
 pub use crate::entity_types::MetadataEntity;
 pub use crate::entity_types::graphql_enum::EntityType;
-pub use change::MetadataChange;
 pub use dead_letter::DeadLetter;
-pub use event::{MetadataEvent, MetadataEventKind, WriteOrigin};
+pub use event::MetadataEvent;
 pub use master::MetadataMaster;
 pub use sync_result::MetadataSyncResult;
 pub use translation_update::TranslationUpdate;
