@@ -9,6 +9,7 @@ use super::{ErrorCode, RequestActor};
 use crate::catalog::{self, CatalogError};
 use crate::entity_types::EntityMutations;
 use crate::events::delivery;
+use crate::localization::TranslationState;
 use crate::sync::{
     DocumentLimits, MetadataChange, Side, WriteOrigin, in_write_transaction, write_metadata,
 };
@@ -49,15 +50,7 @@ impl MetadataMutations {
         entity_id: Uuid,
         locales: Option<Vec<String>>,
     ) -> Result<MetadataSyncResult> {
-        let state = match locales {
-            Some(locales) if !locales.is_empty() => {
-                let cleared: serde_json::Map<String, Value> =
-                    locales.into_iter().map(|l| (l, Value::Null)).collect();
-                serde_json::json!({ "locales": cleared })
-            }
-            _ => Value::Null,
-        };
-        let patch = serde_json::json!({ "service_specific": { "localization": { "translation_state": state } } });
+        let patch = TranslationState::forget_patch(locales.as_deref());
         let side = Side::Entity(entity_type.into(), entity_id);
         write(ctx, side, None, Some(Json(patch)), None).await
     }

@@ -7,61 +7,19 @@
 //! since it was translated, or when its translated text is gone. A key whose last attempt
 //! failed is **not** retried automatically while its source hash stays the same (the failure
 //! is about that text, e.g. a placeholder the translator keeps breaking); editing the source
-//! or clearing the state ([`TranslationState::clear_locales`], for a "retranslate") plans it
+//! or clearing the state ([`TranslationState::forget_patch`], for a "retranslate") plans it
 //! again. A failure of a whole locale (provider down, unsupported locale) is not recorded
 //! per key, so those keys are planned again next time.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::flatten::flatten;
 use super::hashing::source_hash;
 use super::placeholders::{check_same_placeholders, mask, unmask};
+use super::state::{FailedKey, KeyStatus, LocaleState, TranslationState};
 use super::translator::Translator;
-
-/// Translation bookkeeping stored in the metadata document.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct TranslationState {
-    /// Flat key → hash of its current source text.
-    pub source_hashes: BTreeMap<String, String>,
-    /// Locale → its state.
-    pub locales: BTreeMap<String, LocaleState>,
-}
-
-/// What is known about one target locale.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct LocaleState {
-    /// The provider of the latest successful translations.
-    pub provider: String,
-    /// Flat key → hash of the source text it was translated from.
-    pub translated: BTreeMap<String, String>,
-    /// Flat key → the failure of its latest attempt.
-    pub failed: BTreeMap<String, FailedKey>,
-}
-
-/// A key whose latest translation attempt failed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct FailedKey {
-    /// Hash of the source text that failed.
-    pub source_hash: String,
-    /// Why, for users.
-    pub reason: String,
-}
-
-impl TranslationState {
-    /// Forgets everything about `locales`, so that the next [`plan`] translates all their
-    /// keys again (including keys that failed).
-    pub fn clear_locales(&mut self, locales: &[String]) {
-        for locale in locales {
-            self.locales.remove(locale);
-        }
-    }
-}
 
 /// The work to do.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -107,14 +65,8 @@ pub fn plan(
         let todo = flat
             .iter()
             .filter(|(key, text)| {
-                let hash = source_hash(text);
-                let up_to_date =
-                    state.translated.get(*key) == Some(&hash) && texts.contains_key(*key);
-                let failed_same = state
-                    .failed
-                    .get(*key)
-                    .is_some_and(|f| f.source_hash == hash);
-                !up_to_date && !failed_same
+                let status = state.key_status(key, &source_hash(text), texts.contains_key(*key));
+                status == KeyStatus::Missing
             })
             .map(|(k, t)| (k.clone(), t.clone()))
             .collect();
@@ -440,8 +392,16 @@ mod tests {
             edited.per_locale["es"],
             vec![("bad".to_owned(), "Break {name} now".to_owned())]
         );
-        let mut cleared = applied.state.clone();
-        cleared.clear_locales(&locales(&["es"]));
+        // What `retranslate` does: the forget patch, applied to the stored state.
+        let mut document = json!({ "service_specific": { "localization": {
+            "translation_state": serde_json::to_value(&applied.state).unwrap() } } });
+        let forget = TranslationState::forget_patch(Some(&locales(&["es"])));
+        crate::sync::apply_merge_patch(&mut document, &forget);
+        let cleared = TranslationState::of(
+            document["service_specific"]["localization"]
+                .as_object()
+                .unwrap(),
+        );
         assert_eq!(
             plan(
                 &scripts,
@@ -462,46 +422,5 @@ mod tests {
         let m = mask(src);
         let text = unmask(&format!("{} {{Nombre}}", m.text), &m).expect("tokens intact");
         assert!(check_same_placeholders(src, &text).is_err());
-    }
-
-    #[test]
-    fn state_json_layout() {
-        let mut state = TranslationState::default();
-        state
-            .source_hashes
-            .insert("steps.0.title".into(), source_hash("Hi"));
-        let mut es = LocaleState {
-            provider: "apertium".into(),
-            ..LocaleState::default()
-        };
-        es.translated
-            .insert("steps.0.title".into(), source_hash("Hi"));
-        es.failed.insert(
-            "x".into(),
-            FailedKey {
-                source_hash: source_hash("x"),
-                reason: "r".into(),
-            },
-        );
-        state.locales.insert("es".into(), es);
-        let value = serde_json::to_value(&state).expect("serialize");
-        let h = source_hash("Hi");
-        let expected = json!({
-            "source_hashes": {"steps.0.title": h},
-            "locales": {"es": {
-                "provider": "apertium",
-                "translated": {"steps.0.title": h},
-                "failed": {"x": {"source_hash": source_hash("x"), "reason": "r"}}
-            }}
-        });
-        assert_eq!(value, expected);
-        assert_eq!(
-            serde_json::from_value::<TranslationState>(value).ok(),
-            Some(state)
-        );
-        assert_eq!(
-            serde_json::from_value::<TranslationState>(json!({})).ok(),
-            Some(TranslationState::default())
-        );
     }
 }

@@ -64,10 +64,7 @@ impl Settings {
                 .collect(),
             None => config.default_target_locales.clone(),
         };
-        let state = localization
-            .get("translation_state")
-            .and_then(|state| serde_json::from_value(state.clone()).ok())
-            .unwrap_or_default();
+        let state = TranslationState::of(localization);
         let translations = localization
             .get("scripts_translations")
             .and_then(Value::as_object)

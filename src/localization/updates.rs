@@ -78,8 +78,7 @@ fn all_translations(document: &Value) -> serde_json::Map<String, Value> {
 
 fn state_of(document: &Value) -> TranslationState {
     localization_of(document)
-        .and_then(|l| l.get("translation_state"))
-        .and_then(|s| serde_json::from_value(s.clone()).ok())
+        .map(TranslationState::of)
         .unwrap_or_default()
 }
 

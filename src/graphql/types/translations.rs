@@ -1,11 +1,9 @@
-//! The localization view of a metadata document: translations per locale and their status.
-
-use std::collections::BTreeSet;
+//! The localization view of an entity: GraphQL shapes of [`crate::localization::status_of`].
 
 use async_graphql::SimpleObject;
-use serde_json::Value;
 
-use crate::localization::{TranslationState, flatten, localization_of, source_hash};
+use crate::localization::LocaleStatus;
+pub use crate::localization::translations_of;
 
 /// How far the translations of one locale are.
 #[derive(SimpleObject, Clone, Debug, PartialEq)]
@@ -33,83 +31,28 @@ pub struct FailedTranslation {
     pub reason: String,
 }
 
-/// `scripts_translations[locale]` of a document.
-pub fn translations_of(document: &Value, locale: &str) -> Option<Value> {
-    localization_of(document)?
-        .get("scripts_translations")?
-        .get(locale)
-        .cloned()
+impl From<LocaleStatus> for TranslationStatus {
+    fn from(status: LocaleStatus) -> Self {
+        let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
+        TranslationStatus {
+            provider: status.provider,
+            translated: count(status.translated),
+            missing: count(status.missing),
+            failed: status
+                .failed
+                .into_iter()
+                .map(|(key, reason)| FailedTranslation { key, reason })
+                .collect(),
+            error: status.error,
+            locale: status.locale,
+        }
+    }
 }
 
-/// The status of every locale the document targets or has translations for.
-pub fn status_of(document: &Value) -> Vec<TranslationStatus> {
-    let Some(localization) = localization_of(document) else {
-        return Vec::new();
-    };
-    let sources = localization.get("scripts").map(flatten).unwrap_or_default();
-    let state: TranslationState = localization
-        .get("translation_state")
-        .and_then(|state| serde_json::from_value(state.clone()).ok())
-        .unwrap_or_default();
-    let errors = localization
-        .get("translation_errors")
-        .and_then(Value::as_object);
-    // The document's target locales in its order; else every locale known so far.
-    let locales: Vec<String> = match localization.get("target_locales").and_then(Value::as_array) {
-        Some(targets) => {
-            let mut seen = BTreeSet::new();
-            targets
-                .iter()
-                .filter_map(Value::as_str)
-                .filter(|l| seen.insert(*l))
-                .map(str::to_owned)
-                .collect()
-        }
-        None => {
-            let known = state
-                .locales
-                .keys()
-                .cloned()
-                .chain(errors.into_iter().flat_map(|e| e.keys().cloned()));
-            known.collect::<BTreeSet<_>>().into_iter().collect()
-        }
-    };
-    locales
+/// The status of every locale of a document.
+pub fn status_of(document: &serde_json::Value) -> Vec<TranslationStatus> {
+    crate::localization::status_of(document)
         .into_iter()
-        .map(|locale| {
-            let texts = translations_of(document, &locale)
-                .map(|tree| flatten(&tree))
-                .unwrap_or_default();
-            let known = state.locales.get(&locale);
-            let mut translated = 0;
-            let mut failed = Vec::new();
-            for (key, source) in &sources {
-                let hash = source_hash(source);
-                if known.is_some_and(|s| s.translated.get(key) == Some(&hash))
-                    && texts.contains_key(key)
-                {
-                    translated += 1;
-                } else if let Some(failure) = known
-                    .and_then(|s| s.failed.get(key))
-                    .filter(|f| f.source_hash == hash)
-                {
-                    failed.push(FailedTranslation {
-                        key: key.clone(),
-                        reason: failure.reason.clone(),
-                    });
-                }
-            }
-            TranslationStatus {
-                provider: known.map(|s| s.provider.clone()).filter(|p| !p.is_empty()),
-                missing: (sources.len() - translated - failed.len()) as i32,
-                translated: translated as i32,
-                failed,
-                error: errors
-                    .and_then(|e| e.get(&locale))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-                locale,
-            }
-        })
+        .map(TranslationStatus::from)
         .collect()
 }
