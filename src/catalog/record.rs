@@ -41,6 +41,7 @@ pub trait OwnColumns: CatalogEntity {
 
 /// Creates a row of `E` from `input`, with `metadata` (default `{}`) going through the sync
 /// path; the trigger creates its master row in the same transaction.
+#[tracing::instrument(name = "catalog.create", skip_all, fields(entity_type = %E::TYPE))]
 pub async fn create<E>(
     db: &DatabaseConnection,
     origin: &WriteOrigin,
@@ -56,6 +57,7 @@ where
 }
 
 /// Changes a row of `E` by `input` and, when given, replaces its metadata, in one transaction.
+#[tracing::instrument(name = "catalog.update", skip_all, fields(entity_type = %E::TYPE, %id))]
 pub async fn update<E>(
     db: &DatabaseConnection,
     id: Uuid,
@@ -109,6 +111,7 @@ pub async fn page<E: CatalogEntity>(
 }
 
 /// Deletes an entity; its trigger deletes the master row in the same transaction.
+#[tracing::instrument(name = "catalog.delete", skip_all, fields(entity_type = %E::TYPE, %id))]
 pub async fn delete<E: CatalogEntity>(
     db: &DatabaseConnection,
     id: Uuid,

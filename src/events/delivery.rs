@@ -104,6 +104,7 @@ pub async fn unregister_consumer(db: &DatabaseConnection, name: &str) -> Result<
 
 /// Claims up to `limit` due deliveries of `consumer` for `lease`, oldest first, at most one
 /// per entity (the oldest pending one).
+#[tracing::instrument(name = "events.claim", skip(db), level = "debug")]
 pub async fn claim(
     db: &DatabaseConnection,
     consumer: &str,
@@ -201,6 +202,7 @@ pub async fn extend_leases(
 }
 
 /// The consumer handled these events: their bookkeeping rows go, in one statement.
+#[tracing::instrument(name = "events.complete", skip(db), level = "debug")]
 pub async fn complete_many(
     db: &DatabaseConnection,
     consumer: &str,
@@ -220,6 +222,7 @@ pub async fn complete_many(
 /// The consumer failed: retry after an exponential backoff, or park the delivery as dead
 /// once it has used the consumer's `max_attempts` (at once for a permanent failure). Only
 /// the error's public `reason` is stored: dead letters are shown to API clients.
+#[tracing::instrument(name = "events.fail", skip(db, claimed), fields(event = claimed.event_id, reason = %error.reason))]
 pub async fn fail(
     db: &DatabaseConnection,
     claimed: &Claimed,
@@ -255,6 +258,7 @@ pub fn backoff(attempts: i32) -> Duration {
 }
 
 /// Dead deliveries of `consumer`, oldest first.
+#[tracing::instrument(name = "events.dead_letters", skip(db))]
 pub async fn dead_letters(
     db: &DatabaseConnection,
     consumer: &str,
@@ -286,6 +290,7 @@ pub async fn dead_letters(
 
 /// Puts the dead deliveries of an event (for every consumer) back in line with fresh
 /// attempts. Returns how many there were.
+#[tracing::instrument(name = "events.retry", skip(db))]
 pub async fn retry_event(db: &DatabaseConnection, event_id: i64) -> Result<u64, DbErr> {
     let sql = "UPDATE _metadata_deliveries
         SET state = 'pending', attempts = 0, available_at = {now}, last_error = NULL

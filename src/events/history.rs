@@ -23,6 +23,7 @@ pub struct HistoryEntry {
 
 /// Up to `limit` entries of `master_id`, newest first, older than `before_version` when
 /// given; and whether older entries remain.
+#[tracing::instrument(name = "events.history_page", skip(db))]
 pub async fn history_page(
     db: &impl ConnectionTrait,
     master_id: Uuid,

@@ -174,6 +174,7 @@ fn lock(held: &Mutex<HashSet<i64>>) -> std::sync::MutexGuard<'_, HashSet<i64>> {
 
 /// Hands one event to the handler; true when it succeeded (the caller completes it),
 /// otherwise the failure is recorded for a retry or a dead letter.
+#[tracing::instrument(name = "events.handle", skip_all, fields(consumer = consumer, event = claimed.event_id, attempts = claimed.attempts))]
 async fn process(
     db: &DatabaseConnection,
     handler: &dyn EventHandler,

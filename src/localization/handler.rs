@@ -58,6 +58,7 @@ impl LocalizationHandler {
     }
 
     /// Brings the translations of `master_id` up to date with its current scripts.
+    #[tracing::instrument(name = "localization.localize", skip(self))]
     pub async fn localize(&self, master_id: Uuid) -> Result<Outcome, SyncError> {
         for _ in 0..MAX_REDOS {
             let Some(master) = find_master(&self.db, master_id).await? else {

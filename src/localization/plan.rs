@@ -176,6 +176,7 @@ pub fn apply(
 /// Each source is masked first, unmasked after, then checked with
 /// [`check_same_placeholders`]; a key failing either is `Err(reason)` while the other keys
 /// and locales go on. A failing call makes the whole locale `Err(reason)`.
+#[tracing::instrument(name = "localization.translate", skip_all, fields(provider = translator.provider(), source_locale))]
 pub async fn translate_plan(
     translator: &dyn Translator,
     source_locale: &str,

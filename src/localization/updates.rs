@@ -23,6 +23,7 @@ pub struct TranslationChange {
 
 /// One change per locale whose translations a localization event changed (compared with
 /// the version before it); none for other events.
+#[tracing::instrument(name = "localization.translation_changes", skip_all, fields(event = event.id), level = "debug")]
 pub async fn translation_changes(
     db: &DatabaseConnection,
     event: &metadata_event::Model,

@@ -31,6 +31,7 @@ pub trait MaybeTransient: From<DbErr> {
 /// busy SQLite file the whole transaction is rolled back and run again (with backoff).
 /// SQLite transactions begin `IMMEDIATE`, taking the write lock before the first read.
 /// The transaction is marked with `origin` for the event triggers.
+#[tracing::instrument(name = "sync.transaction", skip_all, fields(origin = origin.kind.as_str(), actor = origin.actor.as_deref()))]
 pub async fn in_write_transaction<T, E, F>(
     db: &DatabaseConnection,
     origin: &WriteOrigin,

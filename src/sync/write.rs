@@ -21,6 +21,7 @@ pub enum Side {
 /// `expected_version` against the master, computes the new document from the locked
 /// current one and writes it to the addressed side; the triggers copy it to the other.
 /// A change that leaves the document as it is writes nothing and bumps no version.
+#[tracing::instrument(name = "sync.write_metadata", skip(tx, change))]
 pub async fn write_metadata(
     tx: &WriteTransaction,
     side: Side,
