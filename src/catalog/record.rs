@@ -18,6 +18,8 @@ use crate::sync::{
 /// [`crate::entity_types`]'s `entity_type!`).
 pub trait CatalogEntity: EntityTrait {
     const TYPE: EntityType;
+    /// `row` with the columns every entity table shares set from `shared`.
+    fn with_shared_columns(row: Self::ActiveModel, shared: NewRow) -> Self::ActiveModel;
     fn id_column() -> Self::Column;
     fn id_of(model: &Self::Model) -> Uuid;
     fn into_record(model: Self::Model) -> Record;
@@ -31,8 +33,9 @@ pub trait OwnColumns: CatalogEntity {
     /// What changing a row takes (omitted fields stay as they are).
     type Update: Send + Sync + 'static;
 
-    /// Validates `input` and builds the new row; the shared columns come from `row`.
-    fn new_row(input: &Self::Create, row: NewRow) -> Result<Self::ActiveModel, CatalogError>;
+    /// Validates `input` and builds the new row's own columns (the shared ones are set
+    /// from [`NewRow`] by [`CatalogEntity::with_shared_columns`]).
+    fn new_row(input: &Self::Create) -> Result<Self::ActiveModel, CatalogError>;
 
     /// Validates `input` and applies it to `row`.
     fn apply_changes(input: &Self::Update, row: &mut Self::ActiveModel)
@@ -53,7 +56,10 @@ where
     E::Model: IntoActiveModel<E::ActiveModel> + Send + Sync,
     E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
 {
-    create_record::<E, _>(db, origin, metadata, move |row| E::new_row(&input, row)).await
+    create_record::<E, _>(db, origin, metadata, move |shared| {
+        E::new_row(&input).map(|row| E::with_shared_columns(row, shared))
+    })
+    .await
 }
 
 /// Changes a row of `E` by `input` and, when given, replaces its metadata, in one transaction.

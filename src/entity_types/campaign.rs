@@ -1,12 +1,11 @@
 //! Campaigns: a name and a lifecycle status.
 
-use async_graphql::{Enum, InputObject, Json};
+use async_graphql::Enum;
 use entity::campaign;
 use sea_orm::Set;
-use serde_json::Value;
 
 use super::declare::entity_type;
-use crate::catalog::{CatalogError, NewRow, OwnColumns, require_text};
+use crate::catalog::{CatalogError, OwnColumns, require_text};
 
 entity_type! {
     /// A marketing campaign (`service_campaign_main`).
@@ -18,8 +17,8 @@ entity_type! {
         query: campaign,
         list: campaigns,
         resolver: find_campaign_by_id,
-        create: create_campaign(CreateCampaignInput),
-        update: update_campaign(UpdateCampaignInput),
+        create: create_campaign,
+        update: update_campaign,
         delete: delete_campaign,
     }
     fields {
@@ -32,6 +31,20 @@ entity_type! {
         async fn status(&self) -> CampaignStatus {
             self.0.status.into()
         }
+    }
+    /// A new campaign.
+    create CreateCampaignInput {
+        /// Display name (not blank).
+        name: String,
+        /// Lifecycle status; `DRAFT` when omitted.
+        status: Option<CampaignStatus>,
+    }
+    /// Changes to a campaign; omitted fields stay as they are.
+    update UpdateCampaignInput {
+        /// New display name (not blank).
+        name: Option<String>,
+        /// New lifecycle status.
+        status: Option<CampaignStatus>,
     }
 }
 
@@ -49,44 +62,18 @@ pub enum CampaignStatus {
     Archived,
 }
 
-/// A new campaign.
-#[derive(InputObject)]
-pub struct CreateCampaignInput {
-    /// Display name (not blank).
-    pub name: String,
-    /// Lifecycle status; `DRAFT` when omitted.
-    pub status: Option<CampaignStatus>,
-    /// Initial metadata (a JSON object); `{}` when omitted.
-    pub metadata: Option<Json<Value>>,
-}
-
-/// Changes to a campaign; omitted fields stay as they are.
-#[derive(InputObject)]
-pub struct UpdateCampaignInput {
-    /// New display name (not blank).
-    pub name: Option<String>,
-    /// New lifecycle status.
-    pub status: Option<CampaignStatus>,
-    /// Replacement metadata document (a JSON object; the cross reference is kept).
-    pub metadata: Option<Json<Value>>,
-}
-
 impl OwnColumns for campaign::Entity {
     type Create = CreateCampaignInput;
     type Update = UpdateCampaignInput;
 
-    fn new_row(input: &Self::Create, row: NewRow) -> Result<campaign::ActiveModel, CatalogError> {
+    fn new_row(input: &Self::Create) -> Result<campaign::ActiveModel, CatalogError> {
         require_text("name", &input.name)?;
         Ok(campaign::ActiveModel {
-            id: Set(row.id),
             name: Set(input.name.clone()),
             status: Set(input
                 .status
                 .map_or(campaign::CampaignStatus::Draft, Into::into)),
-            metadata: Set(row.metadata),
-            metadata_master_id: Set(row.master_id),
-            created_at: Set(row.now),
-            updated_at: Set(row.now),
+            ..Default::default()
         })
     }
 

@@ -12,15 +12,18 @@
 ///     Voucher {
 ///         name: "voucher", plural: "Vouchers", table: "service_voucher_main", model: voucher,
 ///         query: voucher, list: vouchers, resolver: find_voucher_by_id,
-///         create: create_voucher(CreateVoucherInput), update: update_voucher(UpdateVoucherInput),
-///         delete: delete_voucher,
+///         create: create_voucher, update: update_voucher, delete: delete_voucher,
 ///     }
 ///     fields { /* the GraphQL fields of the type's own columns */ }
+///     /// A new voucher.
+///     create CreateVoucherInput { /* own input fields; `metadata` is added */ }
+///     /// Changes to a voucher; omitted fields stay as they are.
+///     update UpdateVoucherInput { /* own input fields; `metadata` is added */ }
 /// }
 /// ```
 ///
-/// The module then defines the two input types (each with a `metadata: Option<Json<Value>>`
-/// field) and implements [`crate::catalog::OwnColumns`] for the SeaORM entity.
+/// The module then implements [`crate::catalog::OwnColumns`] for the SeaORM entity: how
+/// the inputs are validated and set the type's own columns.
 macro_rules! entity_type {
     (
         $(#[$doc:meta])*
@@ -32,11 +35,19 @@ macro_rules! entity_type {
             query: $one:ident,
             list: $many:ident,
             resolver: $resolver:ident,
-            create: $create:ident($CreateInput:ident),
-            update: $update:ident($UpdateInput:ident),
+            create: $create:ident,
+            update: $update:ident,
             delete: $delete:ident $(,)?
         }
         fields { $($fields:tt)* }
+        $(#[$create_doc:meta])*
+        create $CreateInput:ident {
+            $( $(#[$create_field_doc:meta])* $create_field:ident : $create_ty:ty ),* $(,)?
+        }
+        $(#[$update_doc:meta])*
+        update $UpdateInput:ident {
+            $( $(#[$update_field_doc:meta])* $update_field:ident : $update_ty:ty ),* $(,)?
+        }
     ) => {
         /// The value stored in `_metadata_master.entity_type`.
         pub const NAME: &str = $name;
@@ -48,8 +59,37 @@ macro_rules! entity_type {
         $(#[$doc])*
         pub struct $Type(pub Model);
 
+        $(#[$create_doc])*
+        #[derive(async_graphql::InputObject)]
+        pub struct $CreateInput {
+            $( $(#[$create_field_doc])* pub $create_field: $create_ty, )*
+            /// Initial metadata (a JSON object); `{}` when omitted.
+            pub metadata: Option<async_graphql::Json<serde_json::Value>>,
+        }
+
+        $(#[$update_doc])*
+        #[derive(async_graphql::InputObject)]
+        pub struct $UpdateInput {
+            $( $(#[$update_field_doc])* pub $update_field: $update_ty, )*
+            /// Replacement metadata document (a JSON object; the cross reference is kept).
+            pub metadata: Option<async_graphql::Json<serde_json::Value>>,
+        }
+
         impl $crate::catalog::CatalogEntity for entity::$model::Entity {
             const TYPE: $crate::entity_types::EntityType = $crate::entity_types::EntityType::$Type;
+
+            fn with_shared_columns(
+                mut row: entity::$model::ActiveModel,
+                shared: $crate::catalog::NewRow,
+            ) -> entity::$model::ActiveModel {
+                use sea_orm::Set;
+                row.id = Set(shared.id);
+                row.metadata = Set(shared.metadata);
+                row.metadata_master_id = Set(shared.master_id);
+                row.created_at = Set(shared.now);
+                row.updated_at = Set(shared.now);
+                row
+            }
 
             fn id_column() -> Self::Column {
                 entity::$model::Column::Id

@@ -1,12 +1,10 @@
 //! Products: a name and a unique SKU.
 
-use async_graphql::{InputObject, Json};
 use entity::product;
 use sea_orm::Set;
-use serde_json::Value;
 
 use super::declare::entity_type;
-use crate::catalog::{CatalogError, NewRow, OwnColumns, require_text};
+use crate::catalog::{CatalogError, OwnColumns, require_text};
 
 entity_type! {
     /// A sellable product (`service_product_main`).
@@ -18,8 +16,8 @@ entity_type! {
         query: product,
         list: products,
         resolver: find_product_by_id,
-        create: create_product(CreateProductInput),
-        update: update_product(UpdateProductInput),
+        create: create_product,
+        update: update_product,
         delete: delete_product,
     }
     fields {
@@ -33,45 +31,33 @@ entity_type! {
             &self.0.sku
         }
     }
-}
-
-/// A new product.
-#[derive(InputObject)]
-pub struct CreateProductInput {
-    /// Display name (not blank).
-    pub name: String,
-    /// Stock keeping unit (not blank, unique).
-    pub sku: String,
-    /// Initial metadata (a JSON object); `{}` when omitted.
-    pub metadata: Option<Json<Value>>,
-}
-
-/// Changes to a product; omitted fields stay as they are.
-#[derive(InputObject)]
-pub struct UpdateProductInput {
-    /// New display name (not blank).
-    pub name: Option<String>,
-    /// New SKU (not blank, unique).
-    pub sku: Option<String>,
-    /// Replacement metadata document (a JSON object; the cross reference is kept).
-    pub metadata: Option<Json<Value>>,
+    /// A new product.
+    create CreateProductInput {
+        /// Display name (not blank).
+        name: String,
+        /// Stock keeping unit (not blank, unique).
+        sku: String,
+    }
+    /// Changes to a product; omitted fields stay as they are.
+    update UpdateProductInput {
+        /// New display name (not blank).
+        name: Option<String>,
+        /// New SKU (not blank, unique).
+        sku: Option<String>,
+    }
 }
 
 impl OwnColumns for product::Entity {
     type Create = CreateProductInput;
     type Update = UpdateProductInput;
 
-    fn new_row(input: &Self::Create, row: NewRow) -> Result<product::ActiveModel, CatalogError> {
+    fn new_row(input: &Self::Create) -> Result<product::ActiveModel, CatalogError> {
         require_text("name", &input.name)?;
         require_text("sku", &input.sku)?;
         Ok(product::ActiveModel {
-            id: Set(row.id),
             name: Set(input.name.clone()),
             sku: Set(input.sku.clone()),
-            metadata: Set(row.metadata),
-            metadata_master_id: Set(row.master_id),
-            created_at: Set(row.now),
-            updated_at: Set(row.now),
+            ..Default::default()
         })
     }
 

@@ -1,12 +1,10 @@
 //! Surveys: a title.
 
-use async_graphql::{InputObject, Json};
 use entity::survey;
 use sea_orm::Set;
-use serde_json::Value;
 
 use super::declare::entity_type;
-use crate::catalog::{CatalogError, NewRow, OwnColumns, require_text};
+use crate::catalog::{CatalogError, OwnColumns, require_text};
 
 entity_type! {
     /// A customer survey (`service_survey_main`).
@@ -18,8 +16,8 @@ entity_type! {
         query: survey,
         list: surveys,
         resolver: find_survey_by_id,
-        create: create_survey(CreateSurveyInput),
-        update: update_survey(UpdateSurveyInput),
+        create: create_survey,
+        update: update_survey,
         delete: delete_survey,
     }
     fields {
@@ -28,39 +26,27 @@ entity_type! {
             &self.0.title
         }
     }
-}
-
-/// A new survey.
-#[derive(InputObject)]
-pub struct CreateSurveyInput {
-    /// Title (not blank).
-    pub title: String,
-    /// Initial metadata (a JSON object); `{}` when omitted.
-    pub metadata: Option<Json<Value>>,
-}
-
-/// Changes to a survey; omitted fields stay as they are.
-#[derive(InputObject)]
-pub struct UpdateSurveyInput {
-    /// New title (not blank).
-    pub title: Option<String>,
-    /// Replacement metadata document (a JSON object; the cross reference is kept).
-    pub metadata: Option<Json<Value>>,
+    /// A new survey.
+    create CreateSurveyInput {
+        /// Title (not blank).
+        title: String,
+    }
+    /// Changes to a survey; omitted fields stay as they are.
+    update UpdateSurveyInput {
+        /// New title (not blank).
+        title: Option<String>,
+    }
 }
 
 impl OwnColumns for survey::Entity {
     type Create = CreateSurveyInput;
     type Update = UpdateSurveyInput;
 
-    fn new_row(input: &Self::Create, row: NewRow) -> Result<survey::ActiveModel, CatalogError> {
+    fn new_row(input: &Self::Create) -> Result<survey::ActiveModel, CatalogError> {
         require_text("title", &input.title)?;
         Ok(survey::ActiveModel {
-            id: Set(row.id),
             title: Set(input.title.clone()),
-            metadata: Set(row.metadata),
-            metadata_master_id: Set(row.master_id),
-            created_at: Set(row.now),
-            updated_at: Set(row.now),
+            ..Default::default()
         })
     }
 

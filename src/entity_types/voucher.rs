@@ -1,13 +1,12 @@
 //! Vouchers: a code, a discount in percent and an optional end of validity.
 
-use async_graphql::{InputObject, Json, MaybeUndefined};
+use async_graphql::MaybeUndefined;
 use chrono::{DateTime, Utc};
 use entity::voucher;
 use sea_orm::Set;
-use serde_json::Value;
 
 use super::declare::entity_type;
-use crate::catalog::{CatalogError, NewRow, OwnColumns, require_text};
+use crate::catalog::{CatalogError, OwnColumns, require_text};
 
 entity_type! {
     /// A discount voucher (`service_voucher_main`).
@@ -19,8 +18,8 @@ entity_type! {
         query: voucher,
         list: vouchers,
         resolver: find_voucher_by_id,
-        create: create_voucher(CreateVoucherInput),
-        update: update_voucher(UpdateVoucherInput),
+        create: create_voucher,
+        update: update_voucher,
         delete: delete_voucher,
     }
     fields {
@@ -39,32 +38,24 @@ entity_type! {
             self.0.valid_until
         }
     }
-}
-
-/// A new voucher.
-#[derive(InputObject)]
-pub struct CreateVoucherInput {
-    /// The code customers enter (not blank, unique).
-    pub code: String,
-    /// The discount in percent, 1 to 100.
-    pub discount_percent: i32,
-    /// The last moment the voucher can be used; omitted when it does not expire.
-    pub valid_until: Option<DateTime<Utc>>,
-    /// Initial metadata (a JSON object); `{}` when omitted.
-    pub metadata: Option<Json<Value>>,
-}
-
-/// Changes to a voucher; omitted fields stay as they are.
-#[derive(InputObject)]
-pub struct UpdateVoucherInput {
-    /// New code (not blank, unique).
-    pub code: Option<String>,
-    /// New discount in percent, 1 to 100.
-    pub discount_percent: Option<i32>,
-    /// New end of validity; `null` makes the voucher never expire.
-    pub valid_until: MaybeUndefined<DateTime<Utc>>,
-    /// Replacement metadata document (a JSON object; the cross reference is kept).
-    pub metadata: Option<Json<Value>>,
+    /// A new voucher.
+    create CreateVoucherInput {
+        /// The code customers enter (not blank, unique).
+        code: String,
+        /// The discount in percent, 1 to 100.
+        discount_percent: i32,
+        /// The last moment the voucher can be used; omitted when it does not expire.
+        valid_until: Option<DateTime<Utc>>,
+    }
+    /// Changes to a voucher; omitted fields stay as they are.
+    update UpdateVoucherInput {
+        /// New code (not blank, unique).
+        code: Option<String>,
+        /// New discount in percent, 1 to 100.
+        discount_percent: Option<i32>,
+        /// New end of validity; `null` makes the voucher never expire.
+        valid_until: MaybeUndefined<DateTime<Utc>>,
+    }
 }
 
 fn require_percent(percent: i32) -> Result<(), CatalogError> {
@@ -81,18 +72,14 @@ impl OwnColumns for voucher::Entity {
     type Create = CreateVoucherInput;
     type Update = UpdateVoucherInput;
 
-    fn new_row(input: &Self::Create, row: NewRow) -> Result<voucher::ActiveModel, CatalogError> {
+    fn new_row(input: &Self::Create) -> Result<voucher::ActiveModel, CatalogError> {
         require_text("code", &input.code)?;
         require_percent(input.discount_percent)?;
         Ok(voucher::ActiveModel {
-            id: Set(row.id),
             code: Set(input.code.clone()),
             discount_percent: Set(input.discount_percent),
             valid_until: Set(input.valid_until),
-            metadata: Set(row.metadata),
-            metadata_master_id: Set(row.master_id),
-            created_at: Set(row.now),
-            updated_at: Set(row.now),
+            ..Default::default()
         })
     }
 
