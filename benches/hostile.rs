@@ -5,7 +5,7 @@
 //! cargo bench --bench hostile -- refusals      # time and CPU to refuse each hostile request
 //! cargo bench --bench hostile -- health        # /health latency while bombs are refused
 //! cargo bench --bench hostile -- big           # replace a 1.9 MB-string document with 100,000 keys
-//! cargo bench --bench hostile -- fanout        # 10,000 metadataChanged subscriptions, per write
+//! cargo bench --bench hostile -- fanout        # 10,000 metadataChanged / 1,000 translationsUpdated subscriptions
 //! BENCH_DATABASE_URL=postgres://postgres@127.0.0.1/postgres \
 //!   cargo bench --bench hostile -- contention  # API write latency with raw master-side writers
 //! ```
@@ -15,7 +15,8 @@
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use metadata_synergy::runtime;
+use metadata_synergy::localization::{LocalizationConfig, TranslatorConfig, from_config};
+use metadata_synergy::runtime::{self, Localization};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, Value as DbValue};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -49,6 +50,7 @@ async fn main() {
     }
     if run("fanout") {
         fanout().await;
+        translation_fanout().await;
     }
     if run("contention") {
         contention().await;
@@ -261,6 +263,75 @@ async fn fanout() {
     );
 }
 
+async fn translation_fanout() {
+    const SOCKETS: usize = 10;
+    const PER_SOCKET: usize = 100;
+    const WRITES: usize = 10;
+    let translator = from_config(&TranslatorConfig::Pseudo).expect("pseudo");
+    let config = LocalizationConfig {
+        source_locale: "en".into(),
+        default_target_locales: vec!["es".into()],
+    };
+    let server = start_with(Some(Localization { translator, config })).await;
+    let (sender, mut received) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let ws_url = format!("{}/ws", server.address.replace("http://", "ws://"));
+    for _ in 0..SOCKETS {
+        let mut socket = acknowledged_socket(&ws_url).await;
+        for n in 0..PER_SOCKET {
+            let start = json!({ "id": n.to_string(), "type": "subscribe", "payload": { "query":
+                "subscription { translationsUpdated(locale: \"es\") { entityId changedKeys translations } }" } });
+            socket.send(Message::text(start.to_string())).await.unwrap();
+        }
+        let sender = sender.clone();
+        tokio::spawn(async move {
+            while let Some(Ok(Message::Text(text))) = socket.next().await {
+                let message: Value = serde_json::from_str(&text).unwrap_or_default();
+                if let Some(id) =
+                    message["payload"]["data"]["translationsUpdated"]["entityId"].as_str()
+                {
+                    let _ = sender.send(id.to_owned());
+                }
+            }
+        });
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let total = SOCKETS * PER_SOCKET;
+    let cpu_before = cpu_time();
+    let started = Instant::now();
+    let mut ids = std::collections::HashMap::new();
+    for i in 0..WRITES {
+        let body = json!({ "query": "mutation($m: JSON) { createCampaign(input: { name: \"t\", metadata: $m }) { id } }",
+            "variables": { "m": { "service_specific": { "localization": { "scripts": { "title": format!("Hello {{name}} number {i}") } } } } } });
+        let reply = server.post(&body.to_string()).await;
+        let id = reply["data"]["createCampaign"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        ids.insert(id, 0usize);
+    }
+    let mut seen = 0;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while seen < total * WRITES && Instant::now() < deadline {
+        if let Ok(Some(id)) = tokio::time::timeout(Duration::from_secs(5), received.recv()).await
+            && let Some(count) = ids.get_mut(&id)
+        {
+            *count += 1;
+            seen += 1;
+        }
+    }
+    assert_eq!(
+        seen,
+        total * WRITES,
+        "every subscriber got every translation"
+    );
+    println!(
+        "{}: {total} translationsUpdated subscribers × {WRITES} translated writes: all delivered in {:.0} ms, {:.0} ms CPU in all (server, worker and clients)",
+        backend_name(&server.url),
+        ms(started.elapsed()),
+        ms(cpu_time() - cpu_before)
+    );
+}
+
 async fn contention() {
     const WRITERS: usize = 8;
     const WRITES: usize = 200;
@@ -392,13 +463,18 @@ async fn raw_replace(db: &DatabaseConnection, id: uuid::Uuid, document: &Value) 
 /// running until the process ends, like its database (dropped by the next run's cleanup
 /// in CI, or by hand: `ms_bench_*`).
 async fn start() -> Server {
+    start_with(None).await
+}
+
+/// [`start`], with a localization worker when `localization` is given.
+async fn start_with(localization: Option<Localization>) -> Server {
     let (url, _drop_later) = fresh_database().await;
     let db = metadata_synergy::db::connect(&url).await.expect("connect");
     metadata_synergy::db::migrate(&db).await.expect("migrate");
     let options = runtime::Options {
         database_url: url.clone(),
         worker: Default::default(),
-        localization: None,
+        localization,
         http: Default::default(),
     };
     let running = runtime::start(Some(db.clone()), options)
