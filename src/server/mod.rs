@@ -17,6 +17,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use crate::events::Broadcaster;
 use crate::graphql::{self, AppSchema, RequestActor, ViaHttpGet, build_schema};
 
+mod csrf;
 mod http_options;
 mod rejection;
 mod ws;
@@ -131,6 +132,9 @@ async fn graphql_get(
             Json(body),
         )
             .into_response();
+    }
+    if !csrf::get_is_safe(&headers) {
+        return Rejection::missing_preflight_header().into_response();
     }
     let request = request.data(actor(&headers)).data(ViaHttpGet);
     let response = graphql::execute(&state.schema, &state.db, request).await;

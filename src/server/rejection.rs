@@ -26,6 +26,19 @@ impl Rejection {
     }
 }
 
+impl Rejection {
+    /// A GET operation without a header that proves it is not a cross-site simple request.
+    pub fn missing_preflight_header() -> Self {
+        Rejection {
+            status: StatusCode::BAD_REQUEST,
+            code: "BAD_REQUEST",
+            message: "GET operations need a non-empty `apollo-require-preflight` or \
+                      `x-apollo-operation-name` header (CSRF prevention)"
+                .into(),
+        }
+    }
+}
+
 impl From<ParseRequestError> for Rejection {
     fn from(error: ParseRequestError) -> Self {
         let (status, message) = match &error {

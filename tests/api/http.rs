@@ -26,13 +26,24 @@ async fn get_runs_queries_with_batched_navigation_but_never_mutations() {
     let app = spawn_app().await;
     create_campaign(&app, json!({ "a": 1 })).await;
     let query = "{ campaigns { edges { node { metadataMaster { version entity { id } } } } } }";
-    let response = app
-        .client
-        .get(format!("{}/graphql", app.address))
-        .query(&[("query", query)])
+    let get = |query: &str, preflight: bool| {
+        let request = app
+            .client
+            .get(format!("{}/graphql", app.address))
+            .query(&[("query", query)]);
+        if preflight {
+            request.header("apollo-require-preflight", "true")
+        } else {
+            request
+        }
         .send()
-        .await
-        .unwrap();
+    };
+    // CSRF prevention: a GET operation without a preflight header is refused.
+    let refused = get(query, false).await.unwrap();
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_REQUEST");
+    let response = get(query, true).await.unwrap();
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_eq!(
@@ -41,13 +52,7 @@ async fn get_runs_queries_with_batched_navigation_but_never_mutations() {
     );
 
     let mutation = "mutation { createSurvey(input: { title: \"x\" }) { id } }";
-    let response = app
-        .client
-        .get(format!("{}/graphql", app.address))
-        .query(&[("query", mutation)])
-        .send()
-        .await
-        .unwrap();
+    let response = get(mutation, true).await.unwrap();
     assert_eq!(response.status(), 405);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
@@ -164,6 +169,7 @@ mod frontend {
             }
             app.client
                 .get(format!("{}/graphql", app.address))
+                .header("apollo-require-preflight", "true")
                 .query(&params)
                 .send()
         };

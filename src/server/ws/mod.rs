@@ -57,6 +57,13 @@ pub async fn upgrade(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    if !super::csrf::websocket_origin_allowed(&headers, &state.http) {
+        let body = json!({ "errors": [{
+            "message": "this origin may not open WebSocket connections (see CORS_ALLOWED_ORIGINS)",
+            "extensions": { "code": "FORBIDDEN" }
+        }] });
+        return (StatusCode::FORBIDDEN, Json(body)).into_response();
+    }
     let Ok(slot) = state.ws_slots.0.clone().try_acquire_owned() else {
         let body = json!({ "errors": [{
             "message": "too many WebSocket connections on this server; try again later",

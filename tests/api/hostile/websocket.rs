@@ -124,6 +124,21 @@ async fn protocol_violations_close_with_the_protocol_s_codes() {
     send(&mut socket, subscribe("dup", live)).await;
     send(&mut socket, subscribe("dup", live)).await;
     assert_eq!(receive(&mut socket).await, json!({ "close": 4409 }));
+    // A browser page on another origin may not open a socket (CORS does not cover /ws).
+    let url = format!("{}/ws", app.address.replace("http://", "ws://"));
+    let mut request = url.into_client_request().unwrap();
+    let headers = request.headers_mut();
+    headers.insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    headers.insert("origin", "https://evil.example".parse().unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 403)
+        }
+        other => panic!("expected 403, got {:?}", other.map(|(_, r)| r.status())),
+    }
     // Only graphql-transport-ws is spoken: a client asking for the legacy graphql-ws
     // subprotocol gets no subprotocol back, and the handshake fails on its side.
     let url = format!("{}/ws", app.address.replace("http://", "ws://"));
