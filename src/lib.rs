@@ -4,6 +4,7 @@
 //! `sync` and `catalog` are the domain; `graphql` is a thin adapter over them; `server`
 //! is the HTTP surface; `main.rs` only wires configuration and tracing.
 
+pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod db;

@@ -35,11 +35,23 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("migrations applied");
         }
         Command::Serve { no_worker } => {
+            let options = options(&cli, !no_worker)?;
+            if !options.http.auth.enabled() {
+                anyhow::ensure!(
+                    cli.listen.ip().is_loopback() || cli.auth.insecure_no_auth,
+                    "refusing to serve {} without authentication: configure --jwt-hs256-secret or \
+                     --jwks-file, listen on a loopback address, or pass --insecure-no-auth",
+                    cli.listen
+                );
+                tracing::warn!(
+                    "authentication is off (no key configured): every caller has every scope"
+                );
+            }
             let db = connect_and_migrate(&cli.database_url).await?;
             let listener = server::bind(cli.listen)
                 .await
                 .with_context(|| format!("binding {}", cli.listen))?;
-            let running = runtime::start(Some(db), options(&cli, !no_worker)?)
+            let running = runtime::start(Some(db), options)
                 .await
                 .context("starting background tasks")?;
             let router = running.router().context("the server has no router")?;

@@ -1,7 +1,9 @@
 //! Command line and environment configuration.
 
+mod auth;
 mod limits;
 
+pub use auth::AuthArgs;
 pub use limits::LimitArgs;
 
 use std::net::SocketAddr;
@@ -39,6 +41,8 @@ pub struct Cli {
     pub localization: LocalizationArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+    #[command(flatten)]
+    pub auth: AuthArgs,
     /// Origins allowed to call the API from browsers (CORS), comma-separated; `*` for any.
     /// None by default: browsers then allow same-origin calls only.
     #[arg(
@@ -133,6 +137,10 @@ impl Cli {
             force_json_content_type: self.json_content_type,
             limits: self.limits.api_limits()?,
             ws: self.limits.ws_limits(),
+            auth: std::sync::Arc::new(
+                crate::auth::Authenticator::new(self.auth.auth_config())
+                    .map_err(|error| error.to_string())?,
+            ),
         })
     }
 }

@@ -18,6 +18,10 @@ pub enum ErrorCode {
     /// The document is not a valid operation of this schema.
     GraphqlValidationFailed,
     Conflict,
+    /// No valid bearer token where one is needed.
+    Unauthenticated,
+    /// A valid token without the scope this needs.
+    Forbidden,
     Internal,
 }
 
@@ -30,6 +34,8 @@ impl ErrorCode {
             ErrorCode::QueryTooComplex => "QUERY_TOO_COMPLEX",
             ErrorCode::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
             ErrorCode::Conflict => "CONFLICT",
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
             ErrorCode::Internal => "INTERNAL",
         }
     }

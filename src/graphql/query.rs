@@ -23,11 +23,19 @@ pub struct MasterQueries;
 #[Object]
 impl MasterQueries {
     /// The master row with this id, or null.
+    #[graphql(
+        guard = "crate::auth::ScopeGuard(crate::auth::Scope::Read)",
+        requires_scopes = "metadata:read"
+    )]
     async fn metadata_master(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<MetadataMaster>> {
         self.find_master_by_id(ctx, id).await
     }
 
     /// The master row of an entity, or null.
+    #[graphql(
+        guard = "crate::auth::ScopeGuard(crate::auth::Scope::Read)",
+        requires_scopes = "metadata:read"
+    )]
     async fn metadata_master_by_entity(
         &self,
         ctx: &Context<'_>,
@@ -38,6 +46,10 @@ impl MasterQueries {
     }
 
     /// Master rows, optionally of one entity type, a page at a time (`first` at most 100).
+    #[graphql(
+        guard = "crate::auth::ScopeGuard(crate::auth::Scope::Read)",
+        requires_scopes = "metadata:read"
+    )]
     async fn metadata_masters(
         &self,
         ctx: &Context<'_>,
@@ -58,6 +70,10 @@ impl MasterQueries {
     }
 
     /// Events a consumer gave up on (oldest first), waiting for `retryEvent`.
+    #[graphql(
+        guard = "crate::auth::ScopeGuard(crate::auth::Scope::Admin)",
+        requires_scopes = "metadata:admin"
+    )]
     async fn dead_letters(
         &self,
         ctx: &Context<'_>,
@@ -71,7 +87,11 @@ impl MasterQueries {
         Ok(letters.into_iter().map(DeadLetter).collect())
     }
 
-    #[graphql(entity)]
+    #[graphql(
+        entity,
+        guard = "crate::auth::ScopeGuard(crate::auth::Scope::Read)",
+        requires_scopes = "metadata:read"
+    )]
     async fn find_master_by_id(
         &self,
         ctx: &Context<'_>,
@@ -80,7 +100,11 @@ impl MasterQueries {
         find_master(ctx, id).await
     }
 
-    #[graphql(entity)]
+    #[graphql(
+        entity,
+        guard = "crate::auth::ScopeGuard(crate::auth::Scope::Read)",
+        requires_scopes = "metadata:read"
+    )]
     async fn find_master_by_entity(
         &self,
         ctx: &Context<'_>,

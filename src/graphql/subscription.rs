@@ -15,6 +15,7 @@ pub struct Subscription;
 impl Subscription {
     /// New translations written by the localization worker: one update per changed locale,
     /// optionally only of one entity type, one entity and/or one locale.
+    #[graphql(guard = "crate::auth::ScopeGuard(crate::auth::Scope::Read)")]
     async fn translations_updated(
         &self,
         ctx: &Context<'_>,
@@ -56,6 +57,7 @@ impl Subscription {
 
     /// Every effective metadata change (created, updated, deleted) from any write path and
     /// any server process, optionally only of one entity type and/or one entity.
+    #[graphql(guard = "crate::auth::ScopeGuard(crate::auth::Scope::Read)")]
     async fn metadata_changed(
         &self,
         ctx: &Context<'_>,

@@ -5,7 +5,10 @@ use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::Response;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use std::sync::Arc;
+
 use super::WsLimits;
+use crate::auth::Authenticator;
 use crate::graphql::ApiLimits;
 
 /// Apollo Router's default request body limit.
@@ -25,6 +28,8 @@ pub struct HttpOptions {
     pub limits: ApiLimits,
     /// Sockets, subscriptions and the handshake wait of `/ws` (messages share `max_body_bytes`).
     pub ws: WsLimits,
+    /// Bearer token verification (disabled: no key configured).
+    pub auth: Arc<Authenticator>,
 }
 
 impl Default for HttpOptions {
@@ -35,6 +40,7 @@ impl Default for HttpOptions {
             force_json_content_type: false,
             limits: ApiLimits::default(),
             ws: WsLimits::default(),
+            auth: Arc::new(Authenticator::disabled()),
         }
     }
 }

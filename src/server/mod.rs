@@ -14,6 +14,7 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 
+use crate::auth::Principal;
 use crate::events::Broadcaster;
 use crate::graphql::{self, AppSchema, RequestActor, ViaHttpGet, build_schema};
 
@@ -25,7 +26,7 @@ mod ws;
 pub use http_options::{DEFAULT_MAX_BODY_BYTES, HttpOptions};
 pub use ws::WsLimits;
 
-use rejection::Rejection;
+pub(crate) use rejection::Rejection;
 
 #[derive(Clone)]
 struct AppState {
@@ -83,25 +84,46 @@ async fn graphql_post(
     if !rejection::is_json(&headers) {
         return Rejection::unsupported_media_type().into_response();
     }
+    let principal = match authenticate(&state, &headers) {
+        Ok(principal) => principal,
+        Err(refusal) => return refusal.into_response(),
+    };
     let request = match GraphQLRequest::<Rejection>::from_request(request, &()).await {
         Ok(request) => request.into_inner(),
         Err(rejection) => return rejection.into_response(),
     };
-    let request = request.data(actor(&headers));
+    let request = request
+        .data(actor(&state, &headers, &principal))
+        .data(principal);
     let response = graphql::execute(&state.schema, &state.db, request).await;
     state
         .http
         .negotiate(&headers, GraphQLResponse::from(response).into_response())
 }
 
-/// The `x-actor` header, when present and valid UTF-8.
-fn actor(headers: &HeaderMap) -> RequestActor {
-    RequestActor(
-        headers
-            .get("x-actor")
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned),
-    )
+/// The caller named by the `Authorization` header; a refused token answers 401 as a whole.
+fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal, Rejection> {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok());
+    state
+        .http
+        .auth
+        .authenticate(authorization)
+        .map_err(|error| Rejection::unauthenticated(&error))
+}
+
+/// Who the events of this request's writes name: the token's subject; the `x-actor` header
+/// only when the service is told to trust it (a gateway that authenticated the user).
+fn actor(state: &AppState, headers: &HeaderMap, principal: &Principal) -> RequestActor {
+    if principal.subject.is_some() {
+        return RequestActor(principal.subject.clone());
+    }
+    let header = headers
+        .get("x-actor")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    RequestActor(header.filter(|_| state.http.auth.trusts_actor_header()))
 }
 
 /// A browser (asking for HTML, with no query) gets GraphiQL; anything else is a GraphQL GET.
@@ -136,7 +158,14 @@ async fn graphql_get(
     if !csrf::get_is_safe(&headers) {
         return Rejection::missing_preflight_header().into_response();
     }
-    let request = request.data(actor(&headers)).data(ViaHttpGet);
+    let principal = match authenticate(&state, &headers) {
+        Ok(principal) => principal,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let request = request
+        .data(actor(&state, &headers, &principal))
+        .data(principal)
+        .data(ViaHttpGet);
     let response = graphql::execute(&state.schema, &state.db, request).await;
     state
         .http

@@ -27,6 +27,15 @@ impl Rejection {
 }
 
 impl Rejection {
+    /// A presented token that is not valid (401, `UNAUTHENTICATED`).
+    pub fn unauthenticated(error: &crate::auth::AuthError) -> Self {
+        Rejection {
+            status: StatusCode::UNAUTHORIZED,
+            code: "UNAUTHENTICATED",
+            message: error.to_string(),
+        }
+    }
+
     /// A GET operation without a header that proves it is not a cross-site simple request.
     pub fn missing_preflight_header() -> Self {
         Rejection {
@@ -92,7 +101,14 @@ impl IntoResponse for Rejection {
             "message": self.message,
             "extensions": { "code": self.code }
         }] });
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
     }
 }
 

@@ -1,6 +1,7 @@
 //! Integration tests: the real app on port 0, spoken to over HTTP. They run on SQLite by
 //! default and on PostgreSQL when `TEST_DATABASE_URL` is set (a fresh database per test).
 
+mod auth;
 mod concurrency;
 mod crud;
 mod delivery;

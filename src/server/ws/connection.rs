@@ -10,6 +10,9 @@ use serde_json::json;
 
 use super::WsLimits;
 use super::protocol::{ClientMessage, CloseCode, ServerMessage};
+use std::sync::Arc;
+
+use crate::auth::{Authenticator, Principal};
 use crate::graphql::{self, AppSchema, RequestActor};
 
 /// What a socket needs to run operations.
@@ -18,6 +21,9 @@ pub struct Connection {
     pub db: DatabaseConnection,
     pub limits: WsLimits,
     pub actor: RequestActor,
+    pub auth: Arc<Authenticator>,
+    /// From the upgrade request's `Authorization`, or `connection_init`'s payload.
+    pub principal: Principal,
 }
 
 /// An item of a running operation: its id, the generation of that id, and a response
@@ -40,7 +46,7 @@ struct Socket {
 
 impl Connection {
     /// Serves the socket until either side closes it.
-    pub async fn run(self, mut socket: WebSocket, speaks_protocol: bool) {
+    pub async fn run(mut self, mut socket: WebSocket, speaks_protocol: bool) {
         if !speaks_protocol {
             close(
                 &mut socket,
@@ -109,18 +115,35 @@ impl Connection {
     }
 
     async fn on_message(
-        &self,
+        &mut self,
         socket: &mut WebSocket,
         state: &mut Socket,
         message: ClientMessage,
     ) -> Next {
         match message {
-            ClientMessage::ConnectionInit { .. } => {
+            ClientMessage::ConnectionInit { payload } => {
                 if state.acknowledged {
                     return Next::Close(
                         CloseCode::TooManyInitRequests,
                         "Too many initialisation requests".into(),
                     );
+                }
+                // graphql-ws clients send the token as `{"Authorization": "Bearer …"}`.
+                let authorization = payload.as_ref().and_then(|p| {
+                    p.get("Authorization")
+                        .or_else(|| p.get("authorization"))
+                        .and_then(serde_json::Value::as_str)
+                });
+                if authorization.is_some() {
+                    match self.auth.authenticate(authorization) {
+                        Ok(principal) => {
+                            if principal.subject.is_some() {
+                                self.actor = RequestActor(principal.subject.clone());
+                            }
+                            self.principal = principal;
+                        }
+                        Err(_) => return Next::Close(CloseCode::Forbidden, "Forbidden".into()),
+                    }
                 }
                 state.acknowledged = true;
                 continue_if(send(socket, &ServerMessage::ConnectionAck).await)
@@ -167,7 +190,9 @@ impl Connection {
     fn start(&self, state: &mut Socket, id: String, request: async_graphql::Request) {
         state.generation += 1;
         let generation = state.generation;
-        let request = request.data(self.actor.clone());
+        let request = request
+            .data(self.actor.clone())
+            .data(self.principal.clone());
         let responses = graphql::execute_stream(&self.schema, &self.db, request);
         let (handle, registration) = AbortHandle::new_pair();
         let tagged_id = id.clone();

@@ -77,11 +77,17 @@ pub async fn upgrade(
         .max_message_size(max_message)
         .max_frame_size(max_message);
     let speaks_protocol = upgrade.selected_protocol().is_some();
+    let principal = match super::authenticate(&state, &headers) {
+        Ok(principal) => principal,
+        Err(refusal) => return refusal.into_response(),
+    };
     let connection = Connection {
         schema: state.schema.clone(),
         db: state.db.clone(),
         limits: state.http.ws,
-        actor: super::actor(&headers),
+        actor: super::actor(&state, &headers, &principal),
+        auth: state.http.auth.clone(),
+        principal,
     };
     upgrade.on_upgrade(move |socket| async move {
         connection.run(socket, speaks_protocol).await;

@@ -10,7 +10,6 @@ use serde_json::Value;
 pub enum ClientMessage {
     ConnectionInit {
         #[serde(default)]
-        #[allow(dead_code)]
         payload: Option<Value>,
     },
     Ping {
@@ -60,6 +59,8 @@ pub enum CloseCode {
     BadMessage = 4400,
     /// `subscribe` before `connection_ack`.
     Unauthorized = 4401,
+    /// `connection_init` with a token that is not valid.
+    Forbidden = 4403,
     /// The client offered no subprotocol this server speaks.
     SubprotocolNotAcceptable = 4406,
     /// No `connection_init` within the configured wait.
