@@ -124,7 +124,7 @@ macro_rules! entity_type {
         #[async_graphql::Object(name_type)]
         impl Queries {
             #[doc = concat!("The ", $name, " with this id, or null.")]
-            #[graphql(guard = "crate::auth::ScopeGuard(crate::auth::Scope::Read)", requires_scopes = "metadata:read")]
+            #[graphql(guard = "crate::auth::ScopeGuard(crate::auth::Scope::Read)")]
             async fn $one(
                 &self,
                 ctx: &async_graphql::Context<'_>,
@@ -134,7 +134,7 @@ macro_rules! entity_type {
             }
 
             #[doc = concat!($plural, " in creation order, a page at a time (`first` at most 100, default 20).")]
-            #[graphql(guard = "crate::auth::ScopeGuard(crate::auth::Scope::Read)", requires_scopes = "metadata:read")]
+            #[graphql(guard = "crate::auth::ScopeGuard(crate::auth::Scope::Read)")]
             async fn $many(
                 &self,
                 ctx: &async_graphql::Context<'_>,
@@ -147,7 +147,7 @@ macro_rules! entity_type {
                     .await
             }
 
-            #[graphql(entity, guard = "crate::auth::ScopeGuard(crate::auth::Scope::Read)", requires_scopes = "metadata:read")]
+            #[graphql(entity, guard = "crate::auth::ScopeGuard(crate::auth::Scope::Read)")]
             async fn $resolver(
                 &self,
                 ctx: &async_graphql::Context<'_>,
@@ -177,7 +177,7 @@ macro_rules! entity_type {
         #[async_graphql::Object(name_type)]
         impl Mutations {
             #[doc = concat!("Creates a ", $name, " and its master row.")]
-            #[graphql(guard = "crate::auth::ScopeGuard(crate::auth::Scope::Write)", requires_scopes = "metadata:write")]
+            #[graphql(guard = "crate::auth::ScopeGuard(crate::auth::Scope::Write)")]
             async fn $create(
                 &self,
                 ctx: &async_graphql::Context<'_>,
@@ -190,7 +190,7 @@ macro_rules! entity_type {
             }
 
             #[doc = concat!("Changes a ", $name, "'s columns and/or replaces its metadata.")]
-            #[graphql(guard = "crate::auth::ScopeGuard(crate::auth::Scope::Write)", requires_scopes = "metadata:write")]
+            #[graphql(guard = "crate::auth::ScopeGuard(crate::auth::Scope::Write)")]
             async fn $update(
                 &self,
                 ctx: &async_graphql::Context<'_>,
@@ -204,7 +204,7 @@ macro_rules! entity_type {
             }
 
             #[doc = concat!("Deletes a ", $name, " and its master row; returns the deleted id.")]
-            #[graphql(guard = "crate::auth::ScopeGuard(crate::auth::Scope::Write)", requires_scopes = "metadata:write")]
+            #[graphql(guard = "crate::auth::ScopeGuard(crate::auth::Scope::Write)")]
             async fn $delete(
                 &self,
                 ctx: &async_graphql::Context<'_>,

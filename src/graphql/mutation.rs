@@ -28,10 +28,7 @@ impl MetadataMutations {
     /// Writes an entity's metadata: `metadata` replaces the document, `patch` is an RFC 7396
     /// merge patch applied atomically (give exactly one). With `expectedVersion`, a master
     /// at another version is a CONFLICT and nothing is written.
-    #[graphql(
-        guard = "crate::auth::ScopeGuard(crate::auth::Scope::Write)",
-        requires_scopes = "metadata:write"
-    )]
+    #[graphql(guard = "crate::auth::ScopeGuard(crate::auth::Scope::Write)")]
     async fn update_entity_metadata(
         &self,
         ctx: &Context<'_>,
@@ -47,10 +44,7 @@ impl MetadataMutations {
 
     /// Forgets the translations state of `locales` (all locales when omitted) so that the
     /// localization worker translates every key of them again, failed ones included.
-    #[graphql(
-        guard = "crate::auth::ScopeGuard(crate::auth::Scope::Admin)",
-        requires_scopes = "metadata:admin"
-    )]
+    #[graphql(guard = "crate::auth::ScopeGuard(crate::auth::Scope::Admin)")]
     async fn retranslate(
         &self,
         ctx: &Context<'_>,
@@ -65,10 +59,7 @@ impl MetadataMutations {
 
     /// Puts an event's dead deliveries back in line for every consumer that gave up on it;
     /// returns how many were retried.
-    #[graphql(
-        guard = "crate::auth::ScopeGuard(crate::auth::Scope::Admin)",
-        requires_scopes = "metadata:admin"
-    )]
+    #[graphql(guard = "crate::auth::ScopeGuard(crate::auth::Scope::Admin)")]
     async fn retry_event(&self, ctx: &Context<'_>, id: ID) -> Result<u64> {
         let event_id: i64 = id
             .parse()
@@ -86,10 +77,7 @@ impl MetadataMutations {
     }
 
     /// Writes a master row's metadata, with the same arguments as `updateEntityMetadata`.
-    #[graphql(
-        guard = "crate::auth::ScopeGuard(crate::auth::Scope::Write)",
-        requires_scopes = "metadata:write"
-    )]
+    #[graphql(guard = "crate::auth::ScopeGuard(crate::auth::Scope::Write)")]
     async fn update_master_metadata(
         &self,
         ctx: &Context<'_>,

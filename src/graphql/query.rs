@@ -23,19 +23,13 @@ pub struct MasterQueries;
 #[Object]
 impl MasterQueries {
     /// The master row with this id, or null.
-    #[graphql(
-        guard = "crate::auth::ScopeGuard(crate::auth::Scope::Read)",
-        requires_scopes = "metadata:read"
-    )]
+    #[graphql(guard = "crate::auth::ScopeGuard(crate::auth::Scope::Read)")]
     async fn metadata_master(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<MetadataMaster>> {
         self.find_master_by_id(ctx, id).await
     }
 
     /// The master row of an entity, or null.
-    #[graphql(
-        guard = "crate::auth::ScopeGuard(crate::auth::Scope::Read)",
-        requires_scopes = "metadata:read"
-    )]
+    #[graphql(guard = "crate::auth::ScopeGuard(crate::auth::Scope::Read)")]
     async fn metadata_master_by_entity(
         &self,
         ctx: &Context<'_>,
@@ -46,10 +40,7 @@ impl MasterQueries {
     }
 
     /// Master rows, optionally of one entity type, a page at a time (`first` at most 100).
-    #[graphql(
-        guard = "crate::auth::ScopeGuard(crate::auth::Scope::Read)",
-        requires_scopes = "metadata:read"
-    )]
+    #[graphql(guard = "crate::auth::ScopeGuard(crate::auth::Scope::Read)")]
     async fn metadata_masters(
         &self,
         ctx: &Context<'_>,
@@ -70,10 +61,7 @@ impl MasterQueries {
     }
 
     /// Events a consumer gave up on (oldest first), waiting for `retryEvent`.
-    #[graphql(
-        guard = "crate::auth::ScopeGuard(crate::auth::Scope::Admin)",
-        requires_scopes = "metadata:admin"
-    )]
+    #[graphql(guard = "crate::auth::ScopeGuard(crate::auth::Scope::Admin)")]
     async fn dead_letters(
         &self,
         ctx: &Context<'_>,
@@ -87,11 +75,7 @@ impl MasterQueries {
         Ok(letters.into_iter().map(DeadLetter).collect())
     }
 
-    #[graphql(
-        entity,
-        guard = "crate::auth::ScopeGuard(crate::auth::Scope::Read)",
-        requires_scopes = "metadata:read"
-    )]
+    #[graphql(entity, guard = "crate::auth::ScopeGuard(crate::auth::Scope::Read)")]
     async fn find_master_by_id(
         &self,
         ctx: &Context<'_>,
@@ -100,11 +84,7 @@ impl MasterQueries {
         find_master(ctx, id).await
     }
 
-    #[graphql(
-        entity,
-        guard = "crate::auth::ScopeGuard(crate::auth::Scope::Read)",
-        requires_scopes = "metadata:read"
-    )]
+    #[graphql(entity, guard = "crate::auth::ScopeGuard(crate::auth::Scope::Read)")]
     async fn find_master_by_entity(
         &self,
         ctx: &Context<'_>,
