@@ -101,7 +101,7 @@ async fn tokens_are_checked_and_refused_with_401() {
         sdl["data"]["_service"]["sdl"]
             .as_str()
             .unwrap()
-            .contains("@requiresScopes")
+            .contains("type Campaign")
     );
     // Tokens that are not valid fail the whole request with 401.
     let expired = json!({ "sub": "a", "scope": "metadata:read", "iss": ISSUER, "aud": AUDIENCE, "exp": now() - 3600 });
