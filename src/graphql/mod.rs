@@ -37,7 +37,7 @@ pub use query::Query;
 pub use subscription::Subscription;
 pub use types::{MetadataMaster, TranslationStatus, status_of, translations_of};
 
-/// Who sent the request (the `x-actor` header), recorded with the events of its writes.
+/// Who sent the request (the token's subject, or a trusted `x-actor`), recorded with the events of its writes.
 #[derive(Clone, Debug, Default)]
 pub struct RequestActor(pub Option<String>);
 

@@ -145,7 +145,7 @@ pub(super) fn check_document(
     }
 }
 
-/// An API write on behalf of the request's `x-actor`, when it named one.
+/// An API write on behalf of the request's actor (its token's subject), when known.
 pub(super) fn origin(ctx: &Context<'_>) -> WriteOrigin {
     WriteOrigin::api(
         ctx.data_opt::<RequestActor>()

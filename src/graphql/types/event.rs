@@ -87,7 +87,7 @@ impl MetadataEvent {
         self.event.origin.into()
     }
 
-    /// Who made the change, when known (the `x-actor` header of API requests).
+    /// Who made the change, when known: the bearer token's subject of API requests.
     async fn actor(&self) -> Option<&str> {
         self.event.actor.as_deref()
     }
