@@ -30,6 +30,16 @@ async fn main() -> anyhow::Result<()> {
                 None => print!("{sdl}"),
             }
         }
+        Command::DevToken {
+            scopes,
+            subject,
+            ttl_secs,
+        } => {
+            let ttl = std::time::Duration::from_secs(ttl_secs);
+            let token =
+                metadata_synergy::auth::dev_token(&cli.auth.auth_config(), &subject, &scopes, ttl)?;
+            println!("{token}");
+        }
         Command::Migrate => {
             connect_and_migrate(&cli.database_url).await?;
             tracing::info!("migrations applied");

@@ -203,4 +203,16 @@ pub enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// Print an HS256 bearer token signed with --jwt-hs256-secret, for local development.
+    DevToken {
+        /// Space-separated scopes, e.g. "metadata:read metadata:write".
+        #[arg(long, default_value = "metadata:read")]
+        scopes: String,
+        /// The token's subject (the audit actor of its writes).
+        #[arg(long, default_value = "developer")]
+        subject: String,
+        /// Seconds until it expires.
+        #[arg(long, default_value_t = 3600)]
+        ttl_secs: u64,
+    },
 }
