@@ -5,8 +5,14 @@ use async_graphql::parser::parse_query;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 
 /// True when the operation `request` would run is a mutation or subscription.
-/// Unparsable documents are left to the executor, which reports them properly.
+/// Unparsable documents are left to the executor, which reports them properly, and so are
+/// texts over the default token or nesting limits: they are not parsed here (the
+/// executor's limits refuse them before parsing).
 pub fn changes_data(request: &Request) -> bool {
+    let limits = super::QueryLimits::default();
+    if !super::limits::within_text_limits(&request.query, &limits) {
+        return false;
+    }
     let Ok(document) = parse_query(&request.query) else {
         return false;
     };
@@ -38,5 +44,8 @@ mod tests {
         let named = "query A { __typename } mutation B { deleteSurvey(id: \"x\") }";
         assert!(changes_data(&Request::new(named).operation_name("B")));
         assert!(!changes_data(&Request::new(named).operation_name("A")));
+        // Not parsed at all: the executor refuses it before parsing.
+        let deep = format!("mutation {}", "{".repeat(100_000));
+        assert!(!changes_data(&Request::new(deep)));
     }
 }

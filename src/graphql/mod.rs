@@ -7,7 +7,7 @@ mod error;
 mod error_codes;
 mod get_guard;
 mod http_get;
-mod limits;
+pub(crate) mod limits;
 mod loaders;
 mod mutation;
 mod pagination;

@@ -79,6 +79,12 @@ impl Extension for LimitsExtension {
     }
 }
 
+/// True when `text` is within the token and nesting limits (what makes parsing it safe).
+pub fn within_text_limits(text: &str, limits: &QueryLimits) -> bool {
+    let shape = lexer::scan(text, limits.max_tokens, limits.max_nesting);
+    shape.tokens <= limits.max_tokens && shape.nesting <= limits.max_nesting
+}
+
 /// Checks `request` against `limits` and, when it passes, stores its parsed document.
 fn check(limits: &QueryLimits, request: &mut Request) -> ServerResult<()> {
     let text = lexer::scan(&request.query, limits.max_tokens, limits.max_nesting);

@@ -26,6 +26,21 @@ async fn unreadable_bodies_get_a_graphql_error_with_a_code() {
                 .is_some_and(|m| !m.is_empty())
         );
     }
+    // Over GET too, a deeply nested text is refused before anything parses it.
+    let deep = format!("query {}", "{ a ".repeat(10_000));
+    let response = app
+        .client
+        .get(format!("{}/graphql", app.address))
+        .header("apollo-require-preflight", "true")
+        .query(&[("query", deep)])
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX",
+        "{body}"
+    );
     // Bodies over the limit get 413: `http::frontend::oversized_bodies_get_413`.
     assert_healthy(&app).await;
     app.stop().await;
