@@ -6,13 +6,13 @@
 //! and a killed one loses them to another worker within one lease.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use entity::metadata_event;
 use futures_util::future::BoxFuture;
 use sea_orm::DatabaseConnection;
-use tokio::sync::watch;
+use tokio::sync::{Mutex, watch};
 
 use super::delivery::{self, Claimed};
 use super::wakeup::events_written;
@@ -140,11 +140,17 @@ async fn handle_batch(
 ) -> Vec<i64> {
     let mut done = Vec::with_capacity(claimed.len());
     for delivery in claimed {
-        if process(db, handler, consumer, delivery, config.handler_timeout).await {
-            done.push(delivery.event_id);
-        } else {
-            // Rescheduled by `fail` with its backoff: no longer this worker's to renew.
-            lock(held).remove(&delivery.event_id);
+        match process(handler, consumer, delivery, config.handler_timeout).await {
+            Ok(()) => done.push(delivery.event_id),
+            Err(error) => {
+                // Under the lock renewals take: no renewal can land after `fail` and undo its
+                // backoff. Once rescheduled, the delivery is no longer this worker's to renew.
+                let mut held = held.lock().await;
+                held.remove(&delivery.event_id);
+                if let Err(db_error) = delivery::fail(db, delivery, consumer, &error).await {
+                    tracing::warn!(error = %db_error, consumer, event = delivery.event_id, "recording a failed delivery failed");
+                }
+            }
         }
     }
     done
@@ -161,27 +167,22 @@ async fn renew_leases(
 ) -> std::convert::Infallible {
     loop {
         tokio::time::sleep(lease / 3).await;
-        let ids: Vec<i64> = lock(held).iter().copied().collect();
+        let held = held.lock().await;
+        let ids: Vec<i64> = held.iter().copied().collect();
         if let Err(error) = delivery::extend_leases(db, consumer, &ids, lease).await {
             tracing::warn!(%error, consumer, "renewing delivery leases failed");
         }
     }
 }
 
-fn lock(held: &Mutex<HashSet<i64>>) -> std::sync::MutexGuard<'_, HashSet<i64>> {
-    held.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Hands one event to the handler; true when it succeeded (the caller completes it),
-/// otherwise the failure is recorded for a retry or a dead letter.
+/// Hands one event to the handler (within `timeout`); an unreadable event fails for good.
 #[tracing::instrument(name = "events.handle", skip_all, fields(consumer = consumer, event = claimed.event_id, attempts = claimed.attempts))]
 async fn process(
-    db: &DatabaseConnection,
     handler: &dyn EventHandler,
     consumer: &str,
     claimed: &Claimed,
     timeout: Duration,
-) -> bool {
+) -> Result<(), HandlerError> {
     let outcome = match &claimed.event {
         Ok(event) => match tokio::time::timeout(timeout, handler.handle(event)).await {
             Ok(outcome) => outcome,
@@ -195,20 +196,16 @@ async fn process(
             unreadable,
         )),
     };
-    let Err(error) = outcome else {
-        return true;
-    };
-    tracing::warn!(
-        consumer,
-        event = claimed.event_id,
-        attempts = claimed.attempts,
-        reason = error.reason,
-        detail = error.detail,
-        permanent = error.permanent,
-        "event handler failed"
-    );
-    if let Err(db_error) = delivery::fail(db, claimed, consumer, &error).await {
-        tracing::warn!(error = %db_error, consumer, event = claimed.event_id, "recording a failed delivery failed");
+    if let Err(error) = &outcome {
+        tracing::warn!(
+            consumer,
+            event = claimed.event_id,
+            attempts = claimed.attempts,
+            reason = error.reason,
+            detail = error.detail,
+            permanent = error.permanent,
+            "event handler failed"
+        );
     }
-    false
+    outcome
 }

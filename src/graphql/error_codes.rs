@@ -20,10 +20,16 @@ impl ExtensionFactory for ErrorCodes {
 impl Extension for ErrorCodes {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
-        for error in &mut response.errors {
-            add_code(error);
-        }
+        add_codes(&mut response);
         response
+    }
+}
+
+/// Gives every error of `response` without a code one. WebSocket operations, which this
+/// extension's `request` hook does not see, call it directly.
+pub fn add_codes(response: &mut Response) {
+    for error in &mut response.errors {
+        add_code(error);
     }
 }
 

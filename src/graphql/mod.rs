@@ -27,6 +27,7 @@ use crate::sync::DocumentLimits;
 pub use batching::{execute, execute_stream};
 pub use entity_resolvers::{create_entity, delete_entity, entity_page, update_entity};
 pub use error::ErrorCode;
+pub use error_codes::add_codes as add_error_codes;
 pub use get_guard::ViaHttpGet;
 pub use http_get::changes_data;
 pub use limits::QueryLimits;

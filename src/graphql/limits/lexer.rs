@@ -48,11 +48,15 @@ pub fn scan(text: &str, max_tokens: usize, max_nesting: usize) -> TextShape {
                 shape.tokens += 1;
                 i += 3;
             }
-            _ if is_name_or_number(byte) => {
+            _ if byte.is_ascii_alphabetic() || byte == b'_' => {
                 shape.tokens += 1;
-                while i < bytes.len() && (is_name_or_number(bytes[i]) || bytes[i] == b'.') {
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
                     i += 1;
                 }
+            }
+            _ if byte.is_ascii_digit() || byte == b'-' => {
+                shape.tokens += 1;
+                i = skip_number(bytes, i);
             }
             // Punctuators (`!`, `$`, `&`, `:`, `=`, `@`, `|`) and anything the parser will
             // refuse count as one token each.
@@ -65,8 +69,33 @@ pub fn scan(text: &str, max_tokens: usize, max_nesting: usize) -> TextShape {
     shape
 }
 
-fn is_name_or_number(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-' || byte == b'+'
+/// The index just past the number starting at `start`:
+/// `-?digits(.digits)?([eE][+-]?digits)?`, as the GraphQL grammar has it.
+fn skip_number(bytes: &[u8], start: usize) -> usize {
+    let digits = |mut i: usize| {
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        i
+    };
+    let mut i = start;
+    if bytes[i] == b'-' {
+        i += 1;
+    }
+    i = digits(i);
+    if i + 1 < bytes.len() && bytes[i] == b'.' && bytes[i + 1].is_ascii_digit() {
+        i = digits(i + 1);
+    }
+    if i < bytes.len() && (bytes[i] == b'e' || bytes[i] == b'E') {
+        let mut j = i + 1;
+        if j < bytes.len() && (bytes[j] == b'+' || bytes[j] == b'-') {
+            j += 1;
+        }
+        if j < bytes.len() && bytes[j].is_ascii_digit() {
+            i = digits(j);
+        }
+    }
+    i.max(start + 1)
 }
 
 /// The index just past the string (or block string) starting at `start`.
@@ -120,6 +149,14 @@ mod tests {
         // { a ( s : "…" b : """…""" ) ... F }
         assert_eq!(shape.tokens, 13);
         assert_eq!(shape.nesting, 2);
+    }
+
+    #[test]
+    fn tokens_are_split_as_the_parser_splits_them() {
+        // A field and three spreads; four numbers; a name, a float and an exponent.
+        assert_eq!(scan("{a...F...F...F}", 100, 100).tokens, 9);
+        assert_eq!(scan("[0-0-0-0]", 100, 100).tokens, 6);
+        assert_eq!(scan("x 1.5 -2e+10", 100, 100).tokens, 3);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Name, Positioned, Variables};
-use async_graphql_value::Value;
+use async_graphql_value::{ConstValue, Value};
 
 /// The numbers the limits are checked against. Counts saturate instead of overflowing.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -23,11 +23,17 @@ pub struct Measure {
     pub representations: usize,
 }
 
+/// How deeply fragments may spread each other (async-graphql's own recursion limit); it
+/// also bounds this measurer's recursion.
+pub const MAX_SPREAD_DEPTH: usize = 32;
+
 /// Why a document could not be measured.
 #[derive(Debug, PartialEq, Eq)]
 pub enum MeasureError {
     /// A fragment spreads itself, directly or through others.
     FragmentCycle(String),
+    /// Fragments spread each other more than [`MAX_SPREAD_DEPTH`] deep.
+    SpreadsTooDeep,
 }
 
 /// The largest measure over the document's operations (they share the limits).
@@ -35,14 +41,28 @@ pub fn measure_document(
     document: &ExecutableDocument,
     variables: &Variables,
 ) -> Result<Measure, MeasureError> {
+    // A variable's default counts when the request leaves it out; across operations the
+    // longest default of a name is taken (fragments are measured once for all of them).
+    let mut defaults: HashMap<&Name, usize> = HashMap::new();
+    for (_, operation) in document.operations.iter() {
+        for definition in &operation.node.variable_definitions {
+            if let Some(ConstValue::List(items)) =
+                definition.node.default_value.as_ref().map(|v| &v.node)
+            {
+                let longest = defaults.entry(&definition.node.name.node).or_default();
+                *longest = (*longest).max(items.len());
+            }
+        }
+    }
     let mut measurer = Measurer {
         document,
         variables,
+        defaults,
         fragments: HashMap::new(),
     };
     let mut largest = Measure::default();
     for (_, operation) in document.operations.iter() {
-        let measure = measurer.selection_set(&operation.node.selection_set.node)?;
+        let measure = measurer.selection_set(&operation.node.selection_set.node, 0)?;
         largest = largest.max_each(measure);
     }
     Ok(largest)
@@ -56,17 +76,23 @@ enum FragmentState {
 struct Measurer<'a> {
     document: &'a ExecutableDocument,
     variables: &'a Variables,
+    defaults: HashMap<&'a Name, usize>,
     fragments: HashMap<&'a Name, FragmentState>,
 }
 
 impl<'a> Measurer<'a> {
-    fn selection_set(&mut self, set: &'a SelectionSet) -> Result<Measure, MeasureError> {
+    /// `spreads`: how many fragment spreads led here.
+    fn selection_set(
+        &mut self,
+        set: &'a SelectionSet,
+        spreads: usize,
+    ) -> Result<Measure, MeasureError> {
         let mut total = Measure::default();
         for selection in &set.items {
             let part = match &selection.node {
                 Selection::Field(field) => {
                     let field = &field.node;
-                    let inner = self.selection_set(&field.selection_set.node)?;
+                    let inner = self.selection_set(&field.selection_set.node, spreads)?;
                     let representations = if field.name.node.as_str() == "_entities" {
                         self.representations(&field.arguments)
                     } else {
@@ -83,10 +109,10 @@ impl<'a> Measurer<'a> {
                     }
                 }
                 Selection::InlineFragment(fragment) => {
-                    self.selection_set(&fragment.node.selection_set.node)?
+                    self.selection_set(&fragment.node.selection_set.node, spreads)?
                 }
                 Selection::FragmentSpread(spread) => {
-                    self.fragment(&spread.node.fragment_name.node)?
+                    self.fragment(&spread.node.fragment_name.node, spreads + 1)?
                 }
             };
             total = total.add(part);
@@ -94,7 +120,7 @@ impl<'a> Measurer<'a> {
         Ok(total)
     }
 
-    fn fragment(&mut self, name: &'a Name) -> Result<Measure, MeasureError> {
+    fn fragment(&mut self, name: &'a Name, spreads: usize) -> Result<Measure, MeasureError> {
         match self.fragments.get(name) {
             Some(FragmentState::Done(measure)) => return Ok(*measure),
             Some(FragmentState::InProgress) => {
@@ -106,8 +132,11 @@ impl<'a> Measurer<'a> {
         let Some(definition) = self.document.fragments.get(name) else {
             return Ok(Measure::default());
         };
+        if spreads > MAX_SPREAD_DEPTH {
+            return Err(MeasureError::SpreadsTooDeep);
+        }
         self.fragments.insert(name, FragmentState::InProgress);
-        let measure = self.selection_set(&definition.node.selection_set.node)?;
+        let measure = self.selection_set(&definition.node.selection_set.node, spreads)?;
         self.fragments.insert(name, FragmentState::Done(measure));
         Ok(measure)
     }
@@ -123,8 +152,9 @@ impl<'a> Measurer<'a> {
         match &value.node {
             Value::List(items) => items.len(),
             Value::Variable(name) => match self.variables.get(name) {
-                Some(async_graphql_value::ConstValue::List(items)) => items.len(),
-                _ => 0,
+                Some(ConstValue::List(items)) => items.len(),
+                Some(_) => 0,
+                None => self.defaults.get(name).copied().unwrap_or(0),
             },
             _ => 0,
         }
@@ -177,18 +207,39 @@ mod tests {
 
     #[test]
     fn fragments_count_at_every_spread_but_are_measured_once() {
-        // 40 levels of fragments, each spreading the previous twice: 2^40 fields.
-        let mut query = String::from("query { ...F40 }\nfragment F0 on Query { __typename }\n");
-        for level in 1..=40 {
+        // 30 levels of fragments, each spreading the previous twice: 2^30 fields.
+        let mut query = String::from("query { ...F30 }\nfragment F0 on Query { __typename }\n");
+        for level in 1..=30 {
             let previous = level - 1;
             query.push_str(&format!(
                 "fragment F{level} on Query {{ ...F{previous} ...F{previous} }}\n"
             ));
         }
         let m = measure(&query).unwrap();
-        assert_eq!(m.fields, 1usize << 40);
-        assert_eq!(m.top_fields, 1usize << 40);
+        assert_eq!(m.fields, 1usize << 30);
+        assert_eq!(m.top_fields, 1usize << 30);
         assert_eq!(m.depth, 1);
+    }
+
+    #[test]
+    fn long_spread_chains_are_refused_without_deep_recursion() {
+        let mut query = String::from("query { ...F0 }\n");
+        for level in 0..10_000 {
+            let next = level + 1;
+            query.push_str(&format!("fragment F{level} on Query {{ ...F{next} }}\n"));
+        }
+        query.push_str("fragment F10000 on Query { __typename }\n");
+        assert_eq!(measure(&query), Err(MeasureError::SpreadsTooDeep));
+    }
+
+    #[test]
+    fn default_representations_count() {
+        let document = parse_query(
+            r#"query($r: [_Any!]! = [{a: 1}, {a: 2}]) { _entities(representations: $r) { __typename } }"#,
+        )
+        .unwrap();
+        let m = measure_document(&document, &Variables::default()).unwrap();
+        assert_eq!(m.representations, 2);
     }
 
     #[test]

@@ -72,7 +72,10 @@ impl Extension for LimitsExtension {
         request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        // Inner extensions (automatic persisted queries) first: they may supply the text.
+        // The text is scanned before anything parses it — automatic persisted queries (the
+        // next extension) parse and cache a registered query, and then hand on an empty text
+        // with the parsed document.
+        check_text(&self.0, &request.query)?;
         let mut request = next.run(ctx, request).await?;
         check(&self.0, &mut request)?;
         Ok(request)
@@ -85,9 +88,18 @@ pub fn within_text_limits(text: &str, limits: &QueryLimits) -> bool {
     shape.tokens <= limits.max_tokens && shape.nesting <= limits.max_nesting
 }
 
-/// Checks `request` against `limits` and, when it passes, stores its parsed document.
+/// Checks the document of `request` (its text was checked before) against `limits` and,
+/// when it passes, stores it parsed.
 fn check(limits: &QueryLimits, request: &mut Request) -> ServerResult<()> {
-    let text = lexer::scan(&request.query, limits.max_tokens, limits.max_nesting);
+    let variables = std::mem::take(&mut request.variables);
+    let outcome = check_document(limits, request, &variables);
+    request.variables = variables;
+    outcome
+}
+
+/// The token and nesting limits of a query text.
+fn check_text(limits: &QueryLimits, query: &str) -> ServerResult<()> {
+    let text = lexer::scan(query, limits.max_tokens, limits.max_nesting);
     if text.tokens > limits.max_tokens {
         return Err(too_complex(format!(
             "the query has more than {} tokens",
@@ -100,10 +112,7 @@ fn check(limits: &QueryLimits, request: &mut Request) -> ServerResult<()> {
             limits.max_nesting
         )));
     }
-    let variables = std::mem::take(&mut request.variables);
-    let outcome = check_document(limits, request, &variables);
-    request.variables = variables;
-    outcome
+    Ok(())
 }
 
 /// The checks of the parsed document (parsed here once, and kept in `request`).
@@ -122,14 +131,16 @@ fn check_document(
             "text must not contain NUL (\\u0000) characters".into(),
         ));
     }
-    let measure = measure::measure_document(document, variables).map_err(
-        |measure::MeasureError::FragmentCycle(name)| {
-            refusal(
-                ErrorCode::GraphqlValidationFailed,
-                format!("fragment {name} spreads itself"),
-            )
-        },
-    )?;
+    let measure = measure::measure_document(document, variables).map_err(|error| match error {
+        measure::MeasureError::FragmentCycle(name) => refusal(
+            ErrorCode::GraphqlValidationFailed,
+            format!("fragment {name} spreads itself"),
+        ),
+        measure::MeasureError::SpreadsTooDeep => too_complex(format!(
+            "fragments spread each other more than {} deep",
+            measure::MAX_SPREAD_DEPTH
+        )),
+    })?;
     let checks = [
         (measure.depth, limits.max_depth, "fields nested deeper than"),
         (measure.fields, limits.max_fields, "more fields than"),

@@ -100,7 +100,10 @@ impl Connection {
                         continue;
                     }
                     let sent = match response {
-                        Some(response) => send(&mut socket, &ServerMessage::Next { id: &id, payload: &response }).await,
+                        Some(mut response) => {
+                            graphql::add_error_codes(&mut response);
+                            send(&mut socket, &ServerMessage::Next { id: &id, payload: &response }).await
+                        }
                         None => {
                             state.running.remove(&id);
                             send(&mut socket, &ServerMessage::Complete { id: &id }).await

@@ -169,3 +169,43 @@ fn nested(depth: usize) -> String {
     }
     format!("{{ campaigns {{ edges {{ node {{ {inner} }} }} }} }}")
 }
+
+#[tokio::test]
+async fn persisted_queries_are_scanned_before_they_are_parsed_or_cached() {
+    use sha2::{Digest, Sha256};
+    let app = spawn_app().await;
+    let deep = format!(
+        "{{ __typename(x: {}1{}) }}",
+        "[".repeat(600),
+        "]".repeat(600)
+    );
+    let hash = format!("{:x}", Sha256::digest(deep.as_bytes()));
+    let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .json(&json!({ "query": deep, "extensions": extensions }))
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX",
+        "{body}"
+    );
+    // It was not cached: the hash alone is unknown.
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .json(&json!({ "extensions": extensions }))
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_FOUND",
+        "{body}"
+    );
+    assert_healthy(&app).await;
+    app.stop().await;
+}
