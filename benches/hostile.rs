@@ -475,6 +475,7 @@ async fn start_with(localization: Option<Localization>) -> Server {
         database_url: url.clone(),
         worker: Default::default(),
         localization,
+        policy_audit: false,
         http: Default::default(),
     };
     let running = runtime::start(Some(db.clone()), options)

@@ -123,6 +123,7 @@ async fn events_per_second() {
             ..Default::default()
         },
         localization: Some(Localization { translator, config }),
+        policy_audit: false,
         http: Default::default(),
     };
     let started = Instant::now();
@@ -163,6 +164,7 @@ async fn subscription_latency() {
         database_url: url.clone(),
         worker: WorkerConfig::default(),
         localization: None,
+        policy_audit: false,
         http: Default::default(),
     };
     let running = runtime::start(Some(db.clone()), options)

@@ -96,8 +96,8 @@ async fn connect_and_migrate(database_url: &str) -> anyhow::Result<DatabaseConne
 }
 
 /// The background work of this process, from the command line.
-fn options(cli: &Cli, localization: bool) -> anyhow::Result<runtime::Options> {
-    let localization = if localization {
+fn options(cli: &Cli, with_workers: bool) -> anyhow::Result<runtime::Options> {
+    let localization = if with_workers {
         let config = cli
             .localization
             .translator_config()
@@ -118,6 +118,7 @@ fn options(cli: &Cli, localization: bool) -> anyhow::Result<runtime::Options> {
     Ok(runtime::Options {
         database_url: cli.database_url.clone(),
         worker: Default::default(),
+        policy_audit: with_workers,
         localization,
         http: cli.http_options().map_err(anyhow::Error::msg)?,
     })

@@ -1,6 +1,6 @@
 //! Starting the service: the HTTP app plus its background tasks (this process's event
-//! fan-out to subscribers, the PostgreSQL LISTEN wake-up, the localization worker) and
-//! stopping them again.
+//! fan-out to subscribers, the PostgreSQL LISTEN wake-up, the localization worker and the
+//! policy audit) and stopping them again.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 use crate::events::worker::{self, EventHandler, WorkerConfig};
 use crate::events::{Broadcaster, delivery, listen_for_events};
 use crate::localization::{LocalizationConfig, LocalizationHandler, Translator};
+use crate::policy::PolicyAudit;
 use crate::server::HttpOptions;
 
 /// How often a process proves its fan-out consumer is alive, and when one is given up.
@@ -28,6 +29,8 @@ pub struct Options {
     pub worker: WorkerConfig,
     /// The localization worker, when this process runs it.
     pub localization: Option<Localization>,
+    /// Whether this process runs the policy audit (with the other workers).
+    pub policy_audit: bool,
     /// CORS, body limit and content type of the HTTP app.
     pub http: HttpOptions,
 }
@@ -69,6 +72,9 @@ pub async fn start(api_db: Option<DatabaseConnection>, options: Options) -> Resu
         let handler =
             LocalizationHandler::new(db.clone(), localization.translator, localization.config);
         running.spawn_consumer(Arc::new(handler), options.worker);
+    }
+    if options.policy_audit {
+        running.spawn_consumer(Arc::new(PolicyAudit::new(db.clone())), options.worker);
     }
     if let Some(api_db) = api_db {
         let broadcaster = Broadcaster::new(db.clone());

@@ -32,6 +32,8 @@ macro_rules! metadata_entity_model {
 pub mod campaign;
 pub mod metadata_event;
 pub mod metadata_master;
+pub mod metadata_policy;
+pub mod metadata_policy_violation;
 pub mod product;
 pub mod survey;
 pub mod voucher;

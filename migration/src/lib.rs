@@ -14,6 +14,7 @@ mod m0005_metadata_events;
 mod m0006_event_deliveries;
 mod m0007_document_depth;
 mod m0008_sqlite_json_compare;
+mod m0010_metadata_policies;
 pub mod sync_triggers;
 
 pub use entity_migration::EntityMigration;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
                     "valid_until timestamptz",
                 ],
             }),
+            Box::new(m0010_metadata_policies::Migration),
         ]
     }
 }

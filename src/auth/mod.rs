@@ -65,6 +65,15 @@ impl Principal {
         }
     }
 
+    /// The scopes this principal writes with, for the protected paths of metadata policies.
+    pub fn grants(&self) -> crate::policy::Grants {
+        if self.unrestricted {
+            crate::policy::Grants::All
+        } else {
+            crate::policy::Grants::Scopes(std::sync::Arc::new(self.scopes.clone()))
+        }
+    }
+
     pub fn has(&self, scope: Scope) -> bool {
         self.unrestricted || self.scopes.contains(scope.as_str())
     }

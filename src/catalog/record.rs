@@ -193,10 +193,11 @@ where
     in_write_transaction(db, origin, |tx| {
         let metadata = metadata.clone();
         let apply = apply.clone();
+        let grants = origin.grants.clone();
         Box::pin(async move {
             if let Some(document) = metadata {
                 let change = MetadataChange::Replace(document);
-                write_metadata(tx, Side::Entity(E::TYPE, id), &change, None).await?;
+                write_metadata(tx, Side::Entity(E::TYPE, id), &change, None, &grants).await?;
             }
             let model = find::<E>(tx, id).await?.ok_or_else(not_found)?;
             let mut active = model.into_active_model();
@@ -243,8 +244,14 @@ where
             metadata: metadata.clone(),
             now: chrono::Utc::now(),
         });
+        let metadata = metadata.clone();
+        let grants = origin.grants.clone();
         Box::pin(async move {
-            row?.insert(tx).await?;
+            let row = row?;
+            crate::policy::enforce(tx, E::TYPE, None, &metadata, &grants)
+                .await
+                .map_err(SyncError::from)?;
+            row.insert(tx).await?;
             find::<E>(tx, id).await?.ok_or(CatalogError::NotFound {
                 entity_type: E::TYPE.as_str(),
                 id,

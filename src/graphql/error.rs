@@ -4,6 +4,7 @@
 use async_graphql::ErrorExtensions;
 
 use crate::catalog::CatalogError;
+use crate::policy::{PolicyError, ViolationKind};
 use crate::sync::SyncError;
 
 /// The `extensions.code` values this subgraph sends.
@@ -77,7 +78,41 @@ fn sync_error(error: &SyncError) -> async_graphql::Error {
         SyncError::UnknownEntityType(_) => internal(error),
         SyncError::InvalidMetadata(message) => ErrorCode::BadUserInput.error(message.clone()),
         SyncError::VersionConflict { .. } => ErrorCode::Conflict.error(error.to_string()),
+        SyncError::Policy(error) => policy_error(error),
         SyncError::Database(cause) => internal(cause),
+    }
+}
+
+/// A policy violation names every broken place in `extensions.violations`
+/// (`{pointer, message, kind}`): `BAD_USER_INPUT` when the document breaks the schema,
+/// `FORBIDDEN` when it only changes protected paths without their scopes.
+pub fn policy_error(error: &PolicyError) -> async_graphql::Error {
+    match error {
+        PolicyError::Violated { violations, .. } => {
+            let code = if violations.iter().any(|v| v.kind == ViolationKind::Schema) {
+                ErrorCode::BadUserInput
+            } else {
+                ErrorCode::Forbidden
+            };
+            let list: Vec<async_graphql::Value> = violations
+                .iter()
+                .map(|v| {
+                    let kind = match v.kind {
+                        ViolationKind::Schema => "SCHEMA",
+                        ViolationKind::ProtectedPath => "PROTECTED_PATH",
+                    };
+                    async_graphql::Value::from_json(serde_json::json!({
+                        "pointer": v.pointer, "message": v.message, "kind": kind,
+                    }))
+                    .unwrap_or_default()
+                })
+                .collect();
+            code.error(error.to_string())
+                .extend_with(|_, ext| ext.set("violations", list.clone()))
+        }
+        PolicyError::Invalid(message) => ErrorCode::BadUserInput.error(message.clone()),
+        PolicyError::Conflict(_) => ErrorCode::Conflict.error(error.to_string()),
+        PolicyError::Database(cause) => internal(cause),
     }
 }
 

@@ -11,6 +11,7 @@ pub(crate) mod limits;
 mod loaders;
 mod mutation;
 mod pagination;
+mod policy;
 mod query;
 mod subscription;
 mod types;

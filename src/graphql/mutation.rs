@@ -4,12 +4,15 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::error::{IntoGraphql, internal};
+use super::policy::PolicyMutations;
 use super::types::{EntityType, MetadataEntity, MetadataMaster, MetadataSyncResult};
 use super::{ErrorCode, RequestActor};
+use crate::auth::Principal;
 use crate::catalog::{self, CatalogError};
 use crate::entity_types::EntityMutations;
 use crate::events::delivery;
 use crate::localization::TranslationState;
+use crate::policy::Grants;
 use crate::sync::{
     DocumentLimits, MetadataChange, Side, WriteOrigin, in_write_transaction, write_metadata,
 };
@@ -17,7 +20,7 @@ use crate::sync::{
 /// Writes. Every metadata write reaches both the entity and its master in one transaction.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct Mutation(EntityMutations, MetadataMutations);
+pub struct Mutation(EntityMutations, MetadataMutations, PolicyMutations);
 
 /// Metadata writes addressed to either side of a pair, and event retries.
 #[derive(Default)]
@@ -107,10 +110,12 @@ async fn write(
         MetadataChange::from_arguments(metadata.map(|j| j.0), patch.map(|j| j.0)).graphql()?;
     // The answer is read in the write's own transaction: a write answered as done is
     // exactly what was committed, and an error means nothing was written.
-    let (pair, record) = in_write_transaction(db(ctx), &origin(ctx), |tx| {
+    let origin = origin(ctx);
+    let (pair, record) = in_write_transaction(db(ctx), &origin, |tx| {
         let change = change.clone();
+        let grants = origin.grants.clone();
         Box::pin(async move {
-            let pair = write_metadata(tx, side, &change, expected_version).await?;
+            let pair = write_metadata(tx, side, &change, expected_version, &grants).await?;
             limits.check(&pair.master.metadata, "the resulting metadata")?;
             let record = catalog::find_records(tx, pair.entity_type, vec![pair.entity_id])
                 .await?
@@ -147,9 +152,13 @@ pub(super) fn check_document(
 
 /// An API write on behalf of the request's actor (its token's subject), when known.
 pub(super) fn origin(ctx: &Context<'_>) -> WriteOrigin {
+    let grants = ctx
+        .data_opt::<Principal>()
+        .map_or(Grants::Scopes(Default::default()), Principal::grants);
     WriteOrigin::api(
         ctx.data_opt::<RequestActor>()
             .and_then(|actor| actor.0.as_deref()),
+        grants,
     )
 }
 

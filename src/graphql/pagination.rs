@@ -31,10 +31,11 @@ impl CursorType for IdCursor {
     }
 }
 
-/// An opaque cursor into a history: the URL-safe base64 of a version number.
-pub struct VersionCursor(pub i64);
+/// An opaque cursor into an ordered sequence (a history's versions, recorded violations):
+/// the URL-safe base64 of the number.
+pub struct SequenceCursor(pub i64);
 
-impl CursorType for VersionCursor {
+impl CursorType for SequenceCursor {
     type Error = String;
 
     fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
@@ -44,7 +45,7 @@ impl CursorType for VersionCursor {
         let bytes: [u8; 8] = bytes
             .try_into()
             .map_err(|_| format!("invalid cursor {s:?}"))?;
-        Ok(VersionCursor(i64::from_be_bytes(bytes)))
+        Ok(SequenceCursor(i64::from_be_bytes(bytes)))
     }
 
     fn encode_cursor(&self) -> String {

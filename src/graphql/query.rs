@@ -6,6 +6,7 @@ use uuid::Uuid;
 use super::error::{IntoGraphql, internal};
 use super::loaders::{find_master, load_master_by_entity};
 use super::pagination::{IdCursor, PageRequest, page_size};
+use super::policy::PolicyQueries;
 use super::types::{DeadLetter, EntityType, MetadataMaster};
 use crate::entity_types::EntityQueries;
 use crate::events::delivery;
@@ -14,7 +15,7 @@ use crate::sync;
 /// Read access to entities and their metadata masters.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct Query(EntityQueries, MasterQueries);
+pub struct Query(EntityQueries, MasterQueries, PolicyQueries);
 
 /// The queries of master rows, events and dead letters.
 #[derive(Default)]

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::settings::{LocalizationConfig, Settings};
 use super::{Translator, apply, plan, translate_plan};
 use crate::events::worker::{EventHandler, HandlerError};
+use crate::policy::{Grants, PolicyError};
 use crate::sync::{
     MetadataChange, Side, SyncError, WriteOrigin, find_master, in_write_transaction, same_document,
     write_metadata,
@@ -94,7 +95,14 @@ impl LocalizationHandler {
             let written = in_write_transaction(&self.db, &WriteOrigin::localization(), |tx| {
                 let change = change.clone();
                 Box::pin(async move {
-                    write_metadata(tx, Side::Master(master_id), &change, Some(master.version)).await
+                    write_metadata(
+                        tx,
+                        Side::Master(master_id),
+                        &change,
+                        Some(master.version),
+                        &Grants::All,
+                    )
+                    .await
                 })
             })
             .await;
@@ -135,6 +143,13 @@ impl EventHandler for LocalizationHandler {
                         SyncError::Database(_) => "a database error interrupted localization",
                         SyncError::InvalidMetadata(_) => {
                             "the document kept changing during localization"
+                        }
+                        // No retry can make the translated document satisfy the policy.
+                        SyncError::Policy(PolicyError::Violated { .. }) => {
+                            return HandlerError::permanent(
+                                "the translated document breaks the entity type's metadata policy",
+                                error,
+                            );
                         }
                         _ => "localization failed",
                     };

@@ -14,6 +14,8 @@ pub enum SyncError {
     InvalidMetadata(String),
     #[error("expected version {expected} but the current version is {actual}")]
     VersionConflict { expected: i64, actual: i64 },
+    #[error(transparent)]
+    Policy(#[from] crate::policy::PolicyError),
     #[error("database error: {0}")]
     Database(#[from] DbErr),
 }

@@ -17,7 +17,8 @@ mod write;
 
 pub use crate::entity_types::EntityType;
 pub use document::{
-    MetadataChange, apply_merge_patch, require_object, same_document, with_cross_reference,
+    CROSS_REFERENCE_KEY, MetadataChange, apply_merge_patch, require_object, same_document,
+    with_cross_reference,
 };
 pub use error::SyncError;
 pub use limits::{DATABASE_MAX_DEPTH, DocumentLimits};

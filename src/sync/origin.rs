@@ -5,6 +5,7 @@
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement};
 
 use super::WriteTransaction;
+use crate::policy::Grants;
 
 /// The longest actor name recorded; longer ones are cut.
 pub const MAX_ACTOR_LEN: usize = 200;
@@ -29,11 +30,13 @@ impl OriginKind {
 pub struct WriteOrigin {
     pub kind: OriginKind,
     pub actor: Option<String>,
+    /// The writer's scopes, for the protected paths of metadata policies.
+    pub grants: Grants,
 }
 
 impl WriteOrigin {
-    /// An API write on behalf of `actor` (e.g. the `x-actor` request header).
-    pub fn api(actor: Option<&str>) -> Self {
+    /// An API write on behalf of `actor` (the token's subject), holding `grants`.
+    pub fn api(actor: Option<&str>, grants: Grants) -> Self {
         let actor = actor
             .map(str::trim)
             .filter(|actor| !actor.is_empty())
@@ -41,6 +44,7 @@ impl WriteOrigin {
         WriteOrigin {
             kind: OriginKind::Api,
             actor,
+            grants,
         }
     }
 
@@ -49,6 +53,7 @@ impl WriteOrigin {
         WriteOrigin {
             kind: OriginKind::Localization,
             actor: Some("localization-worker".into()),
+            grants: Grants::All,
         }
     }
 

@@ -81,6 +81,7 @@ impl MaybeTransient for super::SyncError {
     fn database_error(&self) -> Option<&DbErr> {
         match self {
             super::SyncError::Database(error) => Some(error),
+            super::SyncError::Policy(error) => error.database_error(),
             _ => None,
         }
     }

@@ -7,6 +7,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{EntityType, MetadataChange, MetadataPair, SyncError, WriteTransaction, same_document};
+use crate::policy::{self, Grants};
 
 /// Which side of a pair a write is addressed to. Either way both sides end up equal.
 #[derive(Clone, Copy, Debug)]
@@ -20,13 +21,16 @@ pub enum Side {
 /// Locks the entity row, then the master row (the one lock order of the service), checks
 /// `expected_version` against the master, computes the new document from the locked
 /// current one and writes it to the addressed side; the triggers copy it to the other.
-/// A change that leaves the document as it is writes nothing and bumps no version.
-#[tracing::instrument(name = "sync.write_metadata", skip(tx, change))]
+/// A change that leaves the document as it is writes nothing and bumps no version; one
+/// that breaks the entity type's policy (for a writer holding `grants`) writes nothing
+/// and fails.
+#[tracing::instrument(name = "sync.write_metadata", skip(tx, change, grants))]
 pub async fn write_metadata(
     tx: &WriteTransaction,
     side: Side,
     change: &MetadataChange,
     expected_version: Option<i64>,
+    grants: &Grants,
 ) -> Result<MetadataPair, SyncError> {
     let (entity_type, entity_id) = match side {
         Side::Entity(entity_type, id) => (entity_type, id),
@@ -62,6 +66,7 @@ pub async fn write_metadata(
             master,
         });
     }
+    policy::enforce(tx, entity_type, Some(&current), &next, grants).await?;
     match side {
         Side::Entity(..) => {
             update_entity_metadata(tx, entity_type, entity_id, next.clone()).await?

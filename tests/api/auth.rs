@@ -23,11 +23,11 @@ fn now() -> i64 {
 }
 
 /// Claims a valid token carries, with `scope` and `sub`.
-fn claims(scope: &str, sub: &str) -> Value {
+pub(crate) fn claims(scope: &str, sub: &str) -> Value {
     json!({ "sub": sub, "scope": scope, "iss": ISSUER, "aud": AUDIENCE, "exp": now() + 600 })
 }
 
-fn hs256(claims: &Value) -> String {
+pub(crate) fn hs256(claims: &Value) -> String {
     let key = EncodingKey::from_secret(SECRET.as_bytes()).unwrap();
     encode(&Header::new(Algorithm::HS256), claims, &key).unwrap()
 }
@@ -41,7 +41,7 @@ fn rs256(kid: &str, claims: &Value) -> String {
 
 /// The app with an HS256 secret, issuer and audience, and a JWKS file (returned) holding
 /// `key1`.
-async fn secured_app() -> (TestApp, std::path::PathBuf) {
+pub(crate) async fn secured_app() -> (TestApp, std::path::PathBuf) {
     let jwks = std::env::temp_dir().join(format!(
         "ms_test_jwks_{}.json",
         uuid::Uuid::new_v4().simple()
@@ -64,7 +64,12 @@ async fn secured_app() -> (TestApp, std::path::PathBuf) {
 }
 
 /// POSTs `query` with an optional bearer token; returns the status and the body.
-async fn post(app: &TestApp, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
+pub(crate) async fn post(
+    app: &TestApp,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> (u16, Value) {
     let mut request = app
         .client
         .post(format!("{}/graphql", app.address))

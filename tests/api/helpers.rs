@@ -136,6 +136,7 @@ async fn spawn_app_on(
             ..Default::default()
         },
         localization,
+        policy_audit: true,
         http,
     };
     let running = metadata_synergy::runtime::start(Some(db.clone()), options)

@@ -13,6 +13,7 @@ mod hostile;
 mod http;
 mod localization;
 mod migrations;
+mod policy;
 mod raw_sql;
 mod registry;
 mod sdl_docs;

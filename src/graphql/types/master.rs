@@ -12,7 +12,7 @@ use crate::events::{document_at, history_page};
 use crate::graphql::ErrorCode;
 use crate::graphql::error::internal;
 use crate::graphql::loaders::load_record;
-use crate::graphql::pagination::{VersionCursor, decode, page_size};
+use crate::graphql::pagination::{SequenceCursor, decode, page_size};
 use crate::sync::{self, same_document};
 
 /// The canonical metadata document of one domain entity. Its `metadata` always equals the
@@ -81,9 +81,9 @@ impl MetadataMaster {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Connection<VersionCursor, MetadataEvent>> {
+    ) -> Result<Connection<SequenceCursor, MetadataEvent>> {
         let limit = page_size(first)?;
-        let before = decode::<VersionCursor>(after)?.map(|cursor| cursor.0);
+        let before = decode::<SequenceCursor>(after)?.map(|cursor| cursor.0);
         let db = ctx.data_unchecked::<DatabaseConnection>();
         let (entries, has_more) = history_page(db, self.0.id, before, limit)
             .await
@@ -93,7 +93,7 @@ impl MetadataMaster {
             .into_iter()
             .map(|entry| {
                 Edge::new(
-                    VersionCursor(entry.event.version),
+                    SequenceCursor(entry.event.version),
                     MetadataEvent::from(entry),
                 )
             })

@@ -5,6 +5,7 @@
 mod dead_letter;
 mod event;
 mod master;
+mod policy;
 mod sync_result;
 mod translation_update;
 mod translations;
@@ -14,6 +15,7 @@ pub use crate::entity_types::graphql_enum::EntityType;
 pub use dead_letter::DeadLetter;
 pub use event::MetadataEvent;
 pub use master::MetadataMaster;
+pub use policy::{MetadataPolicy, PolicyViolation, ProtectedPathInput, SetMetadataPolicyResult};
 pub use sync_result::MetadataSyncResult;
 pub use translation_update::TranslationUpdate;
 pub use translations::{TranslationStatus, status_of, translations_of};
