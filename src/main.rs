@@ -50,12 +50,17 @@ async fn main() -> anyhow::Result<()> {
                 anyhow::ensure!(
                     cli.listen.ip().is_loopback() || cli.auth.insecure_no_auth,
                     "refusing to serve {} without authentication: configure --jwt-hs256-secret or \
-                     --jwks-file, listen on a loopback address, or pass --insecure-no-auth",
+                     --jwks-file or --jwks-url, listen on a loopback address, or pass --insecure-no-auth",
                     cli.listen
                 );
                 tracing::warn!(
                     "authentication is off (no key configured): every caller has every scope"
                 );
+            }
+            // An unreachable identity provider must not stop the start: its keys are fetched
+            // again when a token needs them.
+            if let Err(error) = options.http.auth.prefetch().await {
+                tracing::warn!(%error, "the JWKS URL could not be fetched yet");
             }
             let db = connect_and_migrate(&cli.database_url).await?;
             let listener = server::bind(cli.listen)

@@ -1,5 +1,5 @@
 //! A JWKS file of public keys, re-read when its modification time changes (key rotation
-//! without a restart).
+//! without a restart), and the key lookup shared with [`super::jwks_url`].
 
 use std::path::PathBuf;
 use std::sync::RwLock;
@@ -32,21 +32,7 @@ impl JwksFile {
             .loaded
             .read()
             .map_err(|_| AuthError::KeySet("poisoned".into()))?;
-        let set = &loaded.1;
-        let jwk = match kid {
-            Some(kid) => set.find(kid),
-            None if set.keys.len() == 1 => set.keys.first(),
-            None => None,
-        }
-        .ok_or_else(|| AuthError::NoKey(format!("no key with kid {kid:?}")))?;
-        if let Some(declared) = jwk.common.key_algorithm
-            && declared != KeyAlgorithm::from(alg)
-        {
-            return Err(AuthError::Invalid(format!(
-                "the key is for {declared}, the token says {alg:?}"
-            )));
-        }
-        DecodingKey::from_jwk(jwk).map_err(|e| AuthError::Invalid(e.to_string()))
+        key_from_set(&loaded.1, kid, alg)
     }
 
     fn reload_if_changed(&self) -> Result<(), AuthError> {
@@ -74,6 +60,29 @@ impl JwksFile {
         }
         Ok(())
     }
+}
+
+/// The key of `set` with `kid` (or its only key, for a token without `kid`), refusing a
+/// key declared for another algorithm than the token's.
+pub fn key_from_set(
+    set: &JwkSet,
+    kid: Option<&str>,
+    alg: Algorithm,
+) -> Result<DecodingKey, AuthError> {
+    let jwk = match kid {
+        Some(kid) => set.find(kid),
+        None if set.keys.len() == 1 => set.keys.first(),
+        None => None,
+    }
+    .ok_or_else(|| AuthError::NoKey(format!("no key with kid {kid:?}")))?;
+    if let Some(declared) = jwk.common.key_algorithm
+        && declared != KeyAlgorithm::from(alg)
+    {
+        return Err(AuthError::Invalid(format!(
+            "the key is for {declared}, the token says {alg:?}"
+        )));
+    }
+    DecodingKey::from_jwk(jwk).map_err(|e| AuthError::Invalid(e.to_string()))
 }
 
 fn read(path: &PathBuf) -> Result<(Option<SystemTime>, JwkSet), AuthError> {

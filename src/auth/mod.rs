@@ -4,6 +4,7 @@
 //! Without any key configured the service runs unrestricted — the two-command default —
 //! and `serve` then refuses a non-loopback listen address unless told otherwise.
 
+mod jwks_url;
 mod keys;
 mod scopes;
 
@@ -25,6 +26,10 @@ pub struct AuthConfig {
     pub hs256_secret: Option<String>,
     /// A JWKS document with the public keys of asymmetric tokens.
     pub jwks_file: Option<PathBuf>,
+    /// The identity provider's JWKS endpoint, fetched and cached.
+    pub jwks_url: Option<String>,
+    /// The least time between two fetches of `jwks_url` (default 30 s).
+    pub jwks_min_refresh: Option<std::time::Duration>,
     /// Required `iss`, when set.
     pub issuer: Option<String>,
     /// Required `aud`, when set.
@@ -132,16 +137,39 @@ struct Claims {
 pub struct Authenticator {
     config: AuthConfig,
     jwks: Option<keys::JwksFile>,
+    jwks_url: Option<jwks_url::JwksUrl>,
 }
 
 impl Authenticator {
-    /// Reads the key set now, so that a broken configuration stops the start.
+    /// Reads the key file now, so that a broken configuration stops the start. A JWKS URL
+    /// is fetched on first use (or by [`Authenticator::prefetch`]).
     pub fn new(config: AuthConfig) -> Result<Self, AuthError> {
         let jwks = match &config.jwks_file {
             Some(path) => Some(keys::JwksFile::open(path.clone())?),
             None => None,
         };
-        Ok(Authenticator { config, jwks })
+        let jwks_url = match &config.jwks_url {
+            Some(url) => Some(jwks_url::JwksUrl::new(
+                url.clone(),
+                config
+                    .jwks_min_refresh
+                    .unwrap_or(jwks_url::DEFAULT_MIN_REFRESH),
+            )?),
+            None => None,
+        };
+        Ok(Authenticator {
+            config,
+            jwks,
+            jwks_url,
+        })
+    }
+
+    /// Fetches the JWKS URL's keys now, when one is configured.
+    pub async fn prefetch(&self) -> Result<(), AuthError> {
+        match &self.jwks_url {
+            Some(url) => url.prefetch().await,
+            None => Ok(()),
+        }
     }
 
     /// An authenticator with no keys: everything is allowed.
@@ -149,12 +177,13 @@ impl Authenticator {
         Authenticator {
             config: AuthConfig::default(),
             jwks: None,
+            jwks_url: None,
         }
     }
 
     /// True when tokens are checked.
     pub fn enabled(&self) -> bool {
-        self.config.hs256_secret.is_some() || self.jwks.is_some()
+        self.config.hs256_secret.is_some() || self.jwks.is_some() || self.jwks_url.is_some()
     }
 
     pub fn trusts_actor_header(&self) -> bool {
@@ -162,7 +191,7 @@ impl Authenticator {
     }
 
     /// The principal of an `Authorization` header value (or its absence).
-    pub fn authenticate(&self, authorization: Option<&str>) -> Result<Principal, AuthError> {
+    pub async fn authenticate(&self, authorization: Option<&str>) -> Result<Principal, AuthError> {
         if !self.enabled() {
             return Ok(Principal::unrestricted());
         }
@@ -174,10 +203,10 @@ impl Authenticator {
             .or_else(|| authorization.strip_prefix("bearer "))
             .ok_or(AuthError::NotBearer)?
             .trim();
-        self.verify(token)
+        self.verify(token).await
     }
 
-    fn verify(&self, token: &str) -> Result<Principal, AuthError> {
+    async fn verify(&self, token: &str) -> Result<Principal, AuthError> {
         let header = decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
         let key = match header.alg {
             Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => {
@@ -189,11 +218,7 @@ impl Authenticator {
                 jsonwebtoken::DecodingKey::from_secret(secret.as_bytes())
                     .map_err(|e| AuthError::Invalid(e.to_string()))?
             }
-            alg => self
-                .jwks
-                .as_ref()
-                .ok_or_else(|| AuthError::NoKey("no key set is configured".into()))?
-                .key(header.kid.as_deref(), alg)?,
+            alg => self.asymmetric_key(header.kid.as_deref(), alg).await?,
         };
         // Only the header's algorithm, and only with a key of its family (no confusion).
         let mut validation = Validation::new(header.alg);
@@ -225,12 +250,29 @@ impl Authenticator {
     }
 }
 
+impl Authenticator {
+    /// The public key for `kid`: from the key file, else from the JWKS URL.
+    async fn asymmetric_key(
+        &self,
+        kid: Option<&str>,
+        alg: Algorithm,
+    ) -> Result<jsonwebtoken::DecodingKey, AuthError> {
+        let from_file = self.jwks.as_ref().map(|file| file.key(kid, alg));
+        match (from_file, &self.jwks_url) {
+            (Some(Ok(key)), _) => Ok(key),
+            (Some(Err(AuthError::NoKey(_))) | None, Some(url)) => url.key(kid, alg).await,
+            (Some(Err(error)), _) => Err(error),
+            (None, None) => Err(AuthError::NoKey("no key set is configured".into())),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn dev_tokens_verify_and_need_the_secret() {
+    #[tokio::test]
+    async fn dev_tokens_verify_and_need_the_secret() {
         let config = AuthConfig {
             hs256_secret: Some("s".into()),
             issuer: Some("i".into()),
@@ -242,6 +284,7 @@ mod tests {
         let principal = Authenticator::new(config)
             .unwrap()
             .authenticate(Some(&format!("Bearer {token}")))
+            .await
             .unwrap();
         assert_eq!(principal.subject.as_deref(), Some("dev"));
         assert!(principal.has(Scope::Write) && !principal.has(Scope::Admin));

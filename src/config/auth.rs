@@ -14,6 +14,10 @@ pub struct AuthArgs {
     /// A JWKS file with the public keys of RS/ES/PS/EdDSA tokens; re-read when it changes.
     #[arg(long, env = "JWKS_FILE", global = true)]
     pub jwks_file: Option<PathBuf>,
+    /// The identity provider's JWKS endpoint (`https://…/.well-known/jwks.json`): fetched at
+    /// start, cached, refreshed on an unknown key id at most every 30 s and every 10 minutes.
+    #[arg(long, env = "JWKS_URL", global = true)]
+    pub jwks_url: Option<String>,
     /// The `iss` tokens must carry.
     #[arg(long, env = "JWT_ISSUER", global = true)]
     pub jwt_issuer: Option<String>,
@@ -34,6 +38,8 @@ impl AuthArgs {
         AuthConfig {
             hs256_secret: self.jwt_hs256_secret.clone().filter(|s| !s.is_empty()),
             jwks_file: self.jwks_file.clone(),
+            jwks_url: self.jwks_url.clone().filter(|url| !url.is_empty()),
+            jwks_min_refresh: None,
             issuer: self.jwt_issuer.clone(),
             audience: self.jwt_audience.clone(),
             trust_actor_header: self.trust_actor_header,

@@ -84,7 +84,7 @@ async fn graphql_post(
     if !rejection::is_json(&headers) {
         return Rejection::unsupported_media_type().into_response();
     }
-    let principal = match authenticate(&state, &headers) {
+    let principal = match authenticate(&state, &headers).await {
         Ok(principal) => principal,
         Err(refusal) => return refusal.into_response(),
     };
@@ -102,7 +102,7 @@ async fn graphql_post(
 }
 
 /// The caller named by the `Authorization` header; a refused token answers 401 as a whole.
-fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal, Rejection> {
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal, Rejection> {
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok());
@@ -110,6 +110,7 @@ fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal, Reje
         .http
         .auth
         .authenticate(authorization)
+        .await
         .map_err(|error| Rejection::unauthenticated(&error))
 }
 
@@ -158,7 +159,7 @@ async fn graphql_get(
     if !csrf::get_is_safe(&headers) {
         return Rejection::missing_preflight_header().into_response();
     }
-    let principal = match authenticate(&state, &headers) {
+    let principal = match authenticate(&state, &headers).await {
         Ok(principal) => principal,
         Err(refusal) => return refusal.into_response(),
     };

@@ -15,8 +15,8 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use crate::helpers::{TestApp, spawn_app_with_http};
 
 const SECRET: &str = "a test secret that protects nothing";
-const ISSUER: &str = "https://issuer.test";
-const AUDIENCE: &str = "metadata-synergy";
+pub(crate) const ISSUER: &str = "https://issuer.test";
+pub(crate) const AUDIENCE: &str = "metadata-synergy";
 
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
@@ -32,7 +32,7 @@ pub(crate) fn hs256(claims: &Value) -> String {
     encode(&Header::new(Algorithm::HS256), claims, &key).unwrap()
 }
 
-fn rs256(kid: &str, claims: &Value) -> String {
+pub(crate) fn rs256(kid: &str, claims: &Value) -> String {
     let pem = std::fs::read(format!("tests/fixtures/auth/{kid}.pem")).unwrap();
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(kid.to_owned());
@@ -53,6 +53,7 @@ pub(crate) async fn secured_app() -> (TestApp, std::path::PathBuf) {
         issuer: Some(ISSUER.into()),
         audience: Some(AUDIENCE.into()),
         trust_actor_header: false,
+        ..AuthConfig::default()
     })
     .expect("keys");
     let app = spawn_app_with_http(HttpOptions {

@@ -11,6 +11,7 @@ mod helpers;
 mod history;
 mod hostile;
 mod http;
+mod jwks_url;
 mod localization;
 mod migrations;
 mod policy;

@@ -138,7 +138,7 @@ impl Connection {
                         .and_then(serde_json::Value::as_str)
                 });
                 if authorization.is_some() {
-                    match self.auth.authenticate(authorization) {
+                    match self.auth.authenticate(authorization).await {
                         Ok(principal) => {
                             if principal.subject.is_some() {
                                 self.actor = RequestActor(principal.subject.clone());

@@ -77,7 +77,7 @@ pub async fn upgrade(
         .max_message_size(max_message)
         .max_frame_size(max_message);
     let speaks_protocol = upgrade.selected_protocol().is_some();
-    let principal = match super::authenticate(&state, &headers) {
+    let principal = match super::authenticate(&state, &headers).await {
         Ok(principal) => principal,
         Err(refusal) => return refusal.into_response(),
     };
