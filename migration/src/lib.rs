@@ -15,6 +15,7 @@ mod m0006_event_deliveries;
 mod m0007_document_depth;
 mod m0008_sqlite_json_compare;
 mod m0010_metadata_policies;
+mod m0011_delivery_heads;
 pub mod sync_triggers;
 
 pub use entity_migration::EntityMigration;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
                 ],
             }),
             Box::new(m0010_metadata_policies::Migration),
+            Box::new(m0011_delivery_heads::Migration),
         ]
     }
 }

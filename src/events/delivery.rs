@@ -1,39 +1,34 @@
 //! The delivery bookkeeping behind named consumers (see migration `m0006`): register,
 //! claim with a lease, complete, fail with backoff into a dead letter, retry.
 //!
-//! A claim takes, per entity, only its oldest pending delivery (leased ones included),
-//! found with a window function and then looked up by an array of ids, so that its cost
-//! stays linear whatever the planner's statistics say about this fast-churning table. So a
-//! consumer sees each entity's events in order even with several workers: the next one of an entity waits
-//! until the previous one is done or dead. PostgreSQL workers skip rows another worker
-//! has locked (`FOR UPDATE SKIP LOCKED`); a lease (`available_at`) hands a crashed
-//! worker's deliveries to another after it expires.
+//! A claim takes, per entity, only the head of its queue (its oldest pending delivery,
+//! leased ones included; see [`super::heads`]). So a consumer sees each entity's events in
+//! order even with several workers: the next one of an entity waits until the previous one
+//! is done or dead. PostgreSQL workers skip rows another worker has locked (`SKIP
+//! LOCKED`); a lease (`available_at`) hands a crashed worker's deliveries to another after
+//! it expires.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use entity::metadata_event;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, Value,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, QueryFilter, TransactionTrait, Value,
 };
+use uuid::Uuid;
 
-use super::dialect;
 use super::worker::HandlerError;
+use super::{dialect, heads};
 
-/// Per entity its oldest pending delivery (by a window function, then looked up by array,
-/// linear whatever the planner's statistics), due ones first, leased for `$3` seconds.
+/// Due heads (see [`super::heads`]), earliest due first, leased for `$3` seconds: a range
+/// scan of a partial index that holds one row per entity with a backlog, so a claim costs
+/// the same however long the backlog is.
 const CLAIM_POSTGRES: &str = "WITH next AS (
-     SELECT d.consumer, d.event_id FROM _metadata_deliveries d
-      WHERE d.consumer = $1 AND d.state = 'pending' AND d.available_at <= {now}
-        AND d.event_id = ANY (ARRAY(
-            SELECT event_id FROM (
-                SELECT event_id, available_at,
-                       row_number() OVER (PARTITION BY master_id ORDER BY event_id) AS position
-                  FROM _metadata_deliveries WHERE consumer = $1 AND state = 'pending') AS queue
-             WHERE position = 1 AND available_at <= {now}
-             ORDER BY event_id LIMIT $2))
-      FOR UPDATE OF d SKIP LOCKED)
+     SELECT consumer, event_id FROM _metadata_deliveries
+      WHERE consumer = $1 AND state = 'pending' AND head AND available_at <= {now}
+      ORDER BY available_at, event_id LIMIT $2
+      FOR NO KEY UPDATE SKIP LOCKED)
  UPDATE _metadata_deliveries d
     SET attempts = d.attempts + 1, available_at = {now_plus $3}
    FROM next WHERE d.consumer = next.consumer AND d.event_id = next.event_id
@@ -43,11 +38,9 @@ const CLAIM_POSTGRES: &str = "WITH next AS (
 const CLAIM_SQLITE: &str = "UPDATE _metadata_deliveries
     SET attempts = attempts + 1, available_at = {now_plus $3}
   WHERE consumer = $1 AND event_id IN (
-     SELECT d.event_id FROM _metadata_deliveries d
-      WHERE d.consumer = $1 AND d.state = 'pending' AND d.available_at <= {now}
-        AND d.event_id IN (SELECT min(event_id) FROM _metadata_deliveries
-                            WHERE consumer = $1 AND state = 'pending' GROUP BY master_id)
-      ORDER BY d.event_id LIMIT $2)
+     SELECT event_id FROM _metadata_deliveries
+      WHERE consumer = $1 AND state = 'pending' AND head AND available_at <= {now}
+      ORDER BY available_at, event_id LIMIT $2)
  RETURNING event_id, attempts";
 
 /// A delivery a worker now holds the lease of.
@@ -211,12 +204,61 @@ pub async fn complete_many(
     if event_ids.is_empty() {
         return Ok(());
     }
+    let mut attempt = 0;
+    loop {
+        let outcome = async {
+            let tx = db.begin().await?;
+            let gone = delete_deliveries(&tx, consumer, event_ids).await?;
+            let masters: Vec<Uuid> = gone.iter().filter(|g| g.2).map(|g| g.1).collect();
+            heads::promote(&tx, consumer, &masters).await?;
+            tx.commit().await
+        }
+        .await;
+        match outcome {
+            Err(error) if attempt < COMPLETE_RETRIES && crate::db::is_transient(&error) => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(10 << attempt)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// How often a completion runs again after waiting too long for a writer's lock.
+const COMPLETE_RETRIES: u32 = 5;
+
+/// Deletes the deliveries; returns (event id, master id, was head) of each. On PostgreSQL
+/// it waits at most 200 ms for a writer that holds one of these heads (the writer is about
+/// to commit): never long enough to become part of a deadlock the writer would lose
+/// (PostgreSQL checks for those after `deadlock_timeout`, 1 s by default).
+async fn delete_deliveries(
+    tx: &DatabaseTransaction,
+    consumer: &str,
+    event_ids: &[i64],
+) -> Result<Vec<(i64, Uuid, bool)>, DbErr> {
+    if tx.get_database_backend() == DatabaseBackend::Postgres {
+        tx.execute_unprepared("SET LOCAL lock_timeout = '200ms'")
+            .await?;
+    }
     let (list, ids) = dialect::id_list(event_ids, 2);
-    let sql =
-        format!("DELETE FROM _metadata_deliveries WHERE consumer = $1 AND event_id IN ({list})");
+    let sql = format!(
+        "DELETE FROM _metadata_deliveries WHERE consumer = $1 AND event_id IN ({list})
+         RETURNING event_id, master_id, head"
+    );
     let mut values: Vec<Value> = vec![consumer.into()];
     values.extend(ids);
-    dialect::execute(db, &sql, values).await.map(drop)
+    let rows = tx
+        .query_all_raw(dialect::statement(tx, &sql, values))
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                row.try_get("", "event_id")?,
+                row.try_get("", "master_id")?,
+                row.try_get("", "head")?,
+            ))
+        })
+        .collect()
 }
 
 /// The consumer failed: retry after an exponential backoff, or park the delivery as dead
@@ -229,26 +271,42 @@ pub async fn fail(
     consumer: &str,
     error: &HandlerError,
 ) -> Result<(), DbErr> {
-    let sql = "UPDATE _metadata_deliveries SET last_error = $3,
+    // The row lock first: a writer adding to this queue waits, then sees the promoted head.
+    let lock = match db.get_database_backend() {
+        DatabaseBackend::Postgres => "FOR UPDATE",
+        _ => "",
+    };
+    let sql = format!(
+        "UPDATE _metadata_deliveries SET last_error = $3,
             state = CASE WHEN $5 OR attempts >= (SELECT max_attempts FROM _metadata_consumers WHERE name = $1)
                          THEN 'dead' ELSE 'pending' END,
-            available_at = {now_plus $4}
-      WHERE consumer = $1 AND event_id = $2";
+            available_at = {{now_plus $4}}
+      WHERE consumer = $1 AND event_id IN (
+            SELECT event_id FROM _metadata_deliveries WHERE consumer = $1 AND event_id = $2 {lock})
+      RETURNING state, head, master_id"
+    );
     let reason: String = error.reason.chars().take(500).collect();
     let delay = backoff(claimed.attempts).as_secs_f64();
-    dialect::execute(
-        db,
-        sql,
-        vec![
-            consumer.into(),
-            claimed.event_id.into(),
-            reason.into(),
-            delay.into(),
-            error.permanent.into(),
-        ],
-    )
-    .await
-    .map(drop)
+    let values = vec![
+        consumer.into(),
+        claimed.event_id.into(),
+        reason.into(),
+        delay.into(),
+        error.permanent.into(),
+    ];
+    let tx = db.begin().await?;
+    let row = tx
+        .query_one_raw(dialect::statement(&tx, &sql, values))
+        .await?;
+    if let Some(row) = row {
+        let state: String = row.try_get("", "state")?;
+        if state == "dead" && row.try_get::<bool>("", "head")? {
+            let bury = "UPDATE _metadata_deliveries SET head = false WHERE consumer = $1 AND event_id = $2";
+            dialect::execute(&tx, bury, vec![consumer.into(), claimed.event_id.into()]).await?;
+            heads::promote(&tx, consumer, &[row.try_get("", "master_id")?]).await?;
+        }
+    }
+    tx.commit().await
 }
 
 /// Backoff before attempt `attempts + 1`: 0.5 s doubling, at most 5 minutes.
@@ -292,8 +350,22 @@ pub async fn dead_letters(
 /// attempts. Returns how many there were.
 #[tracing::instrument(name = "events.retry", skip(db))]
 pub async fn retry_event(db: &DatabaseConnection, event_id: i64) -> Result<u64, DbErr> {
-    let sql = "UPDATE _metadata_deliveries
-        SET state = 'pending', attempts = 0, available_at = {now}, last_error = NULL
-      WHERE event_id = $1 AND state = 'dead'";
-    dialect::execute(db, sql, vec![event_id.into()]).await
+    let find = "SELECT consumer, master_id FROM _metadata_deliveries WHERE event_id = $1 AND state = 'dead'";
+    let dead = db
+        .query_all_raw(dialect::statement(db, find, vec![event_id.into()]))
+        .await?;
+    let mut retried = 0;
+    for row in dead {
+        let consumer: String = row.try_get("", "consumer")?;
+        let master_id: Uuid = row.try_get("", "master_id")?;
+        let tx = db.begin().await?;
+        let head = heads::enters_as_head(&tx, &consumer, master_id).await?;
+        let sql = "UPDATE _metadata_deliveries
+            SET state = 'pending', attempts = 0, available_at = {now}, last_error = NULL, head = $3
+          WHERE consumer = $1 AND event_id = $2 AND state = 'dead'";
+        let values = vec![consumer.into(), event_id.into(), head.into()];
+        retried += dialect::execute(&tx, sql, values).await?;
+        tx.commit().await?;
+    }
+    Ok(retried)
 }

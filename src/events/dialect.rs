@@ -3,7 +3,7 @@
 //! `{now}`, and `{now_plus $n}` / `{now_minus $n}` for now ± `$n` seconds; [`render`]
 //! turns them into SQLite's `strftime` and `?n` placeholders.
 
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement, Value};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement, Value};
 
 /// SQLite's clock in the RFC 3339 form that chrono reads back (and the tables' defaults use).
 pub const SQLITE_TIMESTAMP: &str = "'%Y-%m-%dT%H:%M:%f+00:00'";
@@ -35,7 +35,7 @@ pub fn render(backend: DatabaseBackend, template: &str) -> String {
 
 /// Runs a rendered statement; the number of rows it changed.
 pub async fn execute(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     template: &str,
     values: Vec<Value>,
 ) -> Result<u64, DbErr> {
@@ -46,7 +46,7 @@ pub async fn execute(
 }
 
 /// A rendered statement with its values.
-pub fn statement(db: &DatabaseConnection, template: &str, values: Vec<Value>) -> Statement {
+pub fn statement(db: &impl ConnectionTrait, template: &str, values: Vec<Value>) -> Statement {
     let backend = db.get_database_backend();
     Statement::from_sql_and_values(backend, render(backend, template), values)
 }

@@ -4,6 +4,7 @@
 mod broadcast;
 pub mod delivery;
 mod dialect;
+mod heads;
 mod history;
 pub mod json_patch;
 mod wakeup;

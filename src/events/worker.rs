@@ -15,6 +15,7 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::{Mutex, watch};
 
 use super::delivery::{self, Claimed};
+use super::heads;
 use super::wakeup::events_written;
 
 /// Why a handler failed. `reason` is stable and safe to show to API clients (it becomes a
@@ -93,6 +94,7 @@ pub async fn run(
     mut stop: watch::Receiver<bool>,
 ) {
     let consumer = handler.consumer().to_owned();
+    let mut last_repair = None;
     while !*stop.borrow() {
         let woken = events_written().notified();
         tokio::pin!(woken);
@@ -120,6 +122,9 @@ pub async fn run(
             }
         };
         if handled == 0 {
+            if let Err(error) = heads::repair_if_due(&db, &consumer, &mut last_repair).await {
+                tracing::warn!(%error, consumer, "checking the delivery queues failed");
+            }
             tokio::select! {
                 _ = woken => {}
                 _ = tokio::time::sleep(config.poll) => {}
