@@ -25,6 +25,9 @@ export const SCHEMA_PATH = path.join(REPO_ROOT, 'schema.graphql');
 for (const name of Object.keys(process.env)) {
   if (/^(APOLLO_|HIVE_)/.test(name)) delete process.env[name];
 }
+// @apollo/gateway (2.14) otherwise starts usage metrics for Apollo's OTLP endpoint when it is
+// constructed, probing cloud metadata addresses (169.254.169.254) for resource attributes.
+process.env.APOLLO_TELEMETRY_DISABLED = 'true';
 
 /** The subgraph's federation SDL as checked in. */
 export function readSchema() {
@@ -195,9 +198,10 @@ process.on('exit', () => {
 /**
  * Starts a fresh `metadata-synergy serve` on a free 127.0.0.1 port with a database of its own,
  * and waits (bounded) for `GET /health` to answer 200. Returns a handle whose `stop()` ends
- * the process and drops the database.
+ * the process and drops the database. `args` are appended to the `serve` command line (e.g.
+ * `['--jwt-hs256-secret', secret]` turns authentication on) and `env` is added to its environment.
  */
-export async function startSubgraph({ label = 'subgraph', targetLocales = 'es,ca' } = {}) {
+export async function startSubgraph({ label = 'subgraph', targetLocales = 'es,ca', args = [], env = {} } = {}) {
   const kind = databaseKind();
   const tag = `ms_gw_${label.replace(/\W/g, '_')}_${process.pid}_${Date.now().toString(36)}`;
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `${tag}_`));
@@ -224,11 +228,12 @@ export async function startSubgraph({ label = 'subgraph', targetLocales = 'es,ca
       '--database-url', databaseUrl,
       '--translator', 'pseudo',
       '--target-locales', targetLocales,
+      ...args,
     ],
     {
       cwd: workDir,
       stdio: ['ignore', log, log],
-      env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'info', NO_COLOR: '1' },
+      env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'info', NO_COLOR: '1', ...env },
     },
   );
   fs.closeSync(log);
@@ -293,9 +298,10 @@ export async function startSubgraph({ label = 'subgraph', targetLocales = 'es,ca
 
 /**
  * A graphql-ws (`graphql-transport-ws` subprotocol) client over the `ws` package. Resolves once
- * the server acknowledged the connection.
+ * the server acknowledged the connection. `connectionParams` is the `connection_init` payload
+ * (e.g. `{ Authorization: 'Bearer …' }`).
  */
-export async function wsClient(url, { timeoutMs = 10_000 } = {}) {
+export async function wsClient(url, { timeoutMs = 10_000, connectionParams } = {}) {
   let connected;
   const ready = new Promise((resolve, reject) => {
     connected = { resolve, reject };
@@ -303,6 +309,7 @@ export async function wsClient(url, { timeoutMs = 10_000 } = {}) {
   const client = createClient({
     url,
     webSocketImpl: WebSocket,
+    connectionParams,
     lazy: false,
     retryAttempts: 0,
     on: {

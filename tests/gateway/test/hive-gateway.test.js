@@ -1,10 +1,8 @@
 // Hive Gateway (@graphql-hive/gateway) as a second gateway, run the way it is deployed: its
 // `hive-gateway` CLI with the checked-in `tests/gateway/gateway.config.ts` (the example in the
-// README) and a supergraph we compose ourselves with @apollo/composition from the checked-in
-// schema.graphql and the analytics peer's SDL, with the URLs of the running subgraphs:
-//
-//   hive-gateway supergraph <tmp>/supergraph.graphql --host 127.0.0.1 --port <free> \
-//     --config-path tests/gateway/gateway.config.ts
+// README) on a supergraph composed from schema.graphql and the analytics peer (lib/hive.js).
+// The subgraph runs without authentication here; test/auth-hive-gateway.test.js runs the same
+// config in front of a subgraph that checks bearer tokens.
 //
 // gateway.config.ts gives the "metadata" subgraph a WebSocket transport entry for
 // subscriptions (`{ kind: "ws", location: "/ws" }` -> ws://127.0.0.1:<port>/ws). Clients reach
@@ -13,29 +11,18 @@
 // (POST /graphql with `accept: text/event-stream`).
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { impressionsOf, startAnalytics, ANALYTICS_SDL } from '../lib/analytics.js';
-import { composeOrThrow } from '../lib/compose.js';
+import { impressionsOf, startAnalytics } from '../lib/analytics.js';
 import {
-  GATEWAY_DIR,
   campaignInput,
   collect,
-  freePort,
   graphqlOk,
-  readSchema,
   startSubgraph,
   waitUntil,
-  withTimeout,
   wsClient,
 } from '../lib/harness.js';
-
-const HIVE_BIN = path.join(GATEWAY_DIR, 'node_modules', '@graphql-hive', 'gateway', 'dist', 'bin.js');
-const CONFIG = path.join(GATEWAY_DIR, 'gateway.config.ts');
+import { sse, startHiveGateway } from '../lib/hive.js';
 
 const TRANSLATIONS_UPDATED = /* GraphQL */ `
   subscription ($entityType: EntityType) {
@@ -50,111 +37,15 @@ const CREATE = /* GraphQL */ `
   }
 `;
 
-/** Starts the hive-gateway CLI on a free loopback port; resolves when /readiness is 200. */
-async function startHiveGateway(supergraphPath, workDir) {
-  const port = await freePort();
-  const logPath = path.join(workDir, 'hive-gateway.log');
-  const log = fs.openSync(logPath, 'a');
-  // Only what the CLI needs from the environment: no registry tokens, no NODE_OPTIONS.
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME ?? os.homedir(), NODE_ENV: 'test', NO_COLOR: '1' };
-  const child = spawn(
-    process.execPath,
-    [HIVE_BIN, 'supergraph', supergraphPath, '--host', '127.0.0.1', '--port', String(port), '--config-path', CONFIG],
-    { cwd: workDir, env, stdio: ['ignore', log, log] },
-  );
-  fs.closeSync(log);
-  let exited = null;
-  const exit = new Promise((resolve) =>
-    child.once('exit', (code, signal) => resolve((exited = { code, signal }))),
-  );
-  process.on('exit', () => child.kill('SIGKILL'));
-  const base = `http://127.0.0.1:${port}`;
-  const handle = {
-    url: `${base}/graphql`,
-    wsUrl: `ws://127.0.0.1:${port}/graphql`,
-    log: () => fs.readFileSync(logPath, 'utf8'),
-    async stop() {
-      if (exited) return;
-      child.kill('SIGTERM');
-      const stopped = await withTimeout('hive-gateway to stop', exit, 10_000).catch(() => null);
-      if (!stopped) {
-        child.kill('SIGKILL');
-        await withTimeout('hive-gateway to die after SIGKILL', exit, 5_000);
-      }
-    },
-  };
-  try {
-    await waitUntil(
-      `hive-gateway ${base}/readiness to answer 200`,
-      async () => {
-        if (exited) throw new Error(`hive-gateway exited early (${JSON.stringify(exited)})`);
-        const response = await fetch(`${base}/readiness`, { signal: AbortSignal.timeout(2_000) });
-        return response.status === 200;
-      },
-      { timeoutMs: 60_000, intervalMs: 200 },
-    );
-  } catch (error) {
-    await handle.stop().catch(() => {});
-    error.message += `\n--- hive-gateway log ---\n${handle.log().slice(-4000)}`;
-    throw error;
-  }
-  return handle;
-}
-
-/**
- * Subscribes over Server-Sent Events (GraphQL over SSE, "distinct connections" mode: a POST
- * with `accept: text/event-stream`), the gateway's default HTTP transport for subscriptions.
- * Returns `{ events, close }`; `events` fills with the `data` of each `next` event.
- */
-async function sse(url, query, variables) {
-  const controller = new AbortController();
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
-    body: JSON.stringify({ query, variables }),
-    signal: controller.signal,
-  });
-  assert.equal(response.status, 200);
-  assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/);
-  const events = [];
-  const pump = (async () => {
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of response.body) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let end;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const lines = block.split('\n');
-        const event = lines.find((l) => l.startsWith('event:'))?.slice(6).trim();
-        const data = lines.filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
-        if (event === 'next' && data) events.push(JSON.parse(data));
-      }
-    }
-  })().catch((error) => {
-    if (error.name !== 'AbortError') throw error;
-  });
-  return {
-    events,
-    close: async () => {
-      controller.abort();
-      await pump;
-    },
-  };
-}
-
 describe('Hive Gateway over metadata + analytics', () => {
   let subgraph;
   let analytics;
   let gateway;
-  let workDir;
   let client;
-  let supergraphSdl;
 
   function assertSupergraphHasSubscriptions() {
     assert.ok(
-      /^type Subscription\b/m.test(supergraphSdl),
+      /^type Subscription\b/m.test(gateway.supergraphSdl),
       'the supergraph has no Subscription type because schema.graphql (the subgraph\'s ' +
         '`_service { sdl }`) publishes none: the gateway cannot route subscriptions to the subgraph',
     );
@@ -163,15 +54,8 @@ describe('Hive Gateway over metadata + analytics', () => {
   before(async () => {
     [subgraph, analytics] = await Promise.all([startSubgraph({ label: 'hive' }), startAnalytics()]);
     console.log(`subgraph on ${subgraph.base} (${subgraph.kind}), analytics on ${analytics.url}`);
-    supergraphSdl = composeOrThrow([
-      { name: 'metadata', url: subgraph.url, sdl: readSchema() },
-      { name: 'analytics', url: analytics.url, sdl: ANALYTICS_SDL },
-    ]);
-    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ms_gw_hive_'));
-    const supergraphPath = path.join(workDir, 'supergraph.graphql');
-    fs.writeFileSync(supergraphPath, supergraphSdl);
     const started = Date.now();
-    gateway = await startHiveGateway(supergraphPath, workDir);
+    gateway = await startHiveGateway(subgraph, analytics);
     console.log(`Hive Gateway on ${gateway.url} (ready in ${Date.now() - started} ms)`);
   });
 
@@ -182,8 +66,6 @@ describe('Hive Gateway over metadata + analytics', () => {
     console.log(`Hive Gateway stopped in ${Date.now() - stopping} ms`);
     await analytics?.stop();
     await subgraph?.stop();
-    if (workDir && process.env.GATEWAY_TEST_KEEP) console.log(`kept the supergraph and gateway log in ${workDir}`);
-    else if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
   });
 
   test('queries and mutations across both subgraphs, in both directions', async () => {
