@@ -82,7 +82,7 @@ async fn graphql_post(
     request: axum::extract::Request,
 ) -> Response {
     if !rejection::is_json(&headers) {
-        return Rejection::unsupported_media_type().into_response();
+        return Rejection::not_json().into_response();
     }
     let principal = match authenticate(&state, &headers).await {
         Ok(principal) => principal,

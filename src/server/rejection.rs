@@ -16,10 +16,12 @@ pub struct Rejection {
 }
 
 impl Rejection {
-    /// A POST whose content type is not JSON.
-    pub fn unsupported_media_type() -> Self {
+    /// A POST whose content type is not JSON: 400, as Apollo Server's CSRF prevention
+    /// answers (browsers send `text/plain`, form and multipart bodies cross-site without a
+    /// preflight; a JSON content type needs one).
+    pub fn not_json() -> Self {
         Rejection {
-            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            status: StatusCode::BAD_REQUEST,
             code: "BAD_REQUEST",
             message: "send GraphQL requests as `content-type: application/json`".into(),
         }
