@@ -1,3 +1,4 @@
+#![allow(dead_code)] // each bench binary uses a part of it
 //! What the benchmarks share: fresh databases, graphql-transport-ws connections, units.
 
 use std::time::Duration;

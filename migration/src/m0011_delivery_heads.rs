@@ -55,7 +55,7 @@ CREATE INDEX _metadata_deliveries_due_heads ON _metadata_deliveries (consumer, a
 CREATE INDEX _metadata_deliveries_head_of ON _metadata_deliveries (consumer, master_id)
     WHERE state = 'pending' AND head
 ;;
-CREATE INDEX _metadata_deliveries_event ON _metadata_deliveries (event_id)
+CREATE INDEX _metadata_deliveries_dead ON _metadata_deliveries (event_id) WHERE state = 'dead'
 ;;
 CREATE OR REPLACE FUNCTION metadata_fan_out_event() RETURNS trigger
 LANGUAGE plpgsql AS $fn$
@@ -104,7 +104,7 @@ DROP INDEX IF EXISTS _metadata_deliveries_due_heads
 ;;
 DROP INDEX IF EXISTS _metadata_deliveries_head_of
 ;;
-DROP INDEX IF EXISTS _metadata_deliveries_event
+DROP INDEX IF EXISTS _metadata_deliveries_dead
 ;;
 CREATE INDEX _metadata_deliveries_due ON _metadata_deliveries (consumer, state, available_at)
 ;;
@@ -136,7 +136,7 @@ CREATE INDEX _metadata_deliveries_due_heads ON _metadata_deliveries (consumer, a
 CREATE INDEX _metadata_deliveries_head_of ON _metadata_deliveries (consumer, master_id)
     WHERE state = 'pending' AND head
 ;;
-CREATE INDEX _metadata_deliveries_event ON _metadata_deliveries (event_id)
+CREATE INDEX _metadata_deliveries_dead ON _metadata_deliveries (event_id) WHERE state = 'dead'
 ;;
 -- One statement batch, so that both run on the same connection (another one may still
 -- have the old trigger in its schema cache and refuse the name).
@@ -166,7 +166,7 @@ DROP INDEX IF EXISTS _metadata_deliveries_due_heads
 ;;
 DROP INDEX IF EXISTS _metadata_deliveries_head_of
 ;;
-DROP INDEX IF EXISTS _metadata_deliveries_event
+DROP INDEX IF EXISTS _metadata_deliveries_dead
 ;;
 CREATE INDEX _metadata_deliveries_due ON _metadata_deliveries (consumer, state, available_at)
 ;;
