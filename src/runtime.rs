@@ -78,12 +78,10 @@ pub async fn start(api_db: Option<DatabaseConnection>, options: Options) -> Resu
     }
     if let Some(api_db) = api_db {
         let broadcaster = Broadcaster::new(db.clone());
-        let name = broadcaster.consumer_name().to_owned();
-        delivery::register_consumer(&db, &name, 1, true).await?;
         running.spawn_consumer(Arc::new(broadcaster.clone()), options.worker);
         running
             .tasks
-            .push(tokio::spawn(heartbeat(db, name, stopped)));
+            .push(tokio::spawn(heartbeat(db, broadcaster.clone(), stopped)));
         running.router = Some(crate::server::app(
             api_db,
             broadcaster.clone(),
@@ -126,14 +124,23 @@ impl Running {
     }
 }
 
-async fn heartbeat(db: DatabaseConnection, consumer: String, mut stop: watch::Receiver<bool>) {
+/// Keeps this process's subscription consumer registered while it has subscribers (see
+/// [`Broadcaster::tend`]) and prunes those of processes that died.
+async fn heartbeat(
+    db: DatabaseConnection,
+    broadcaster: Broadcaster,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
         tokio::select! {
             _ = tokio::time::sleep(HEARTBEAT) => {}
             _ = stop.changed() => return,
         }
-        if let Err(error) = delivery::heartbeat(&db, &consumer, HEARTBEAT_TTL).await {
-            tracing::warn!(%error, "consumer heartbeat failed");
+        if let Err(error) = broadcaster.tend().await {
+            tracing::warn!(%error, "refreshing the subscription consumer failed");
+        }
+        if let Err(error) = delivery::prune_stale_consumers(&db, HEARTBEAT_TTL).await {
+            tracing::warn!(%error, "pruning stale consumers failed");
         }
     }
 }

@@ -1,26 +1,34 @@
 //! This process's fan-out of events to GraphQL subscribers.
 //!
-//! Every server process registers an ephemeral consumer of its own
-//! (`subscriptions:<uuid>`), so each process receives every event — including those
+//! Every server process with subscribers registers an ephemeral consumer of its own
+//! (`subscriptions:<uuid>`), so each such process receives every event — including those
 //! written through another process or raw SQL — and publishes it on an in-memory
-//! broadcast channel that subscriptions filter. What subscribers share is computed once
+//! broadcast channel that subscriptions filter. The consumer is registered by the first
+//! subscription and removed after [`IDLE`] without one: a process nobody subscribes to
+//! costs writers no delivery rows and its worker nothing. What subscribers share is computed once
 //! per event here (e.g. the translations a localization write changed), never once per
 //! subscriber. A subscriber that falls more than the channel's capacity behind skips the
 //! events it missed (logged) rather than slowing everyone else down.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use entity::metadata_event;
-use futures_util::Stream;
 use futures_util::future::BoxFuture;
-use sea_orm::DatabaseConnection;
-use tokio::sync::broadcast;
+use futures_util::stream::BoxStream;
+use futures_util::{Stream, StreamExt};
+use sea_orm::{DatabaseConnection, DbErr};
+use tokio::sync::{Mutex, broadcast};
 
+use super::delivery;
 use super::worker::{EventHandler, HandlerError};
 use crate::localization::{TranslationChange, translation_changes};
 
 /// Events buffered per subscriber before it starts skipping.
 pub const CAPACITY: usize = 4096;
+
+/// How long the consumer stays registered after the last subscriber left.
+pub const IDLE: Duration = Duration::from_secs(30);
 
 /// One event as subscribers receive it.
 #[derive(Debug)]
@@ -36,6 +44,14 @@ pub struct Broadcaster {
     consumer: String,
     db: DatabaseConnection,
     sender: broadcast::Sender<Arc<Published>>,
+    registration: Arc<Mutex<Registration>>,
+}
+
+/// Whether the consumer is registered, and since when nobody listens.
+#[derive(Default)]
+struct Registration {
+    registered: bool,
+    idle_since: Option<Instant>,
 }
 
 impl Broadcaster {
@@ -46,6 +62,7 @@ impl Broadcaster {
             consumer: format!("subscriptions:{}", uuid::Uuid::new_v4()),
             db,
             sender,
+            registration: Arc::default(),
         }
     }
 
@@ -54,9 +71,46 @@ impl Broadcaster {
         &self.consumer
     }
 
-    /// A stream of every event published from now on.
-    pub fn subscribe(&self) -> impl Stream<Item = Arc<Published>> + Send + 'static {
-        futures_util::stream::unfold(self.sender.subscribe(), |mut receiver| async move {
+    /// A stream of every event written from now on. Registers this process's consumer
+    /// first if no one else listens yet (the receiver exists before the registration, so
+    /// nothing delivered after it is missed).
+    pub async fn subscribe(&self) -> Result<BoxStream<'static, Arc<Published>>, DbErr> {
+        let receiver = self.sender.subscribe();
+        let mut registration = self.registration.lock().await;
+        if !registration.registered {
+            delivery::register_consumer(&self.db, &self.consumer, 1, true).await?;
+            registration.registered = true;
+        }
+        registration.idle_since = None;
+        drop(registration);
+        Ok(Self::stream(receiver).boxed())
+    }
+
+    /// Called every heartbeat: refreshes the registration while anyone listens (and
+    /// restores it if another process pruned it), removes it after [`IDLE`] without
+    /// subscribers.
+    pub async fn tend(&self) -> Result<(), DbErr> {
+        let mut registration = self.registration.lock().await;
+        if !registration.registered {
+            return Ok(());
+        }
+        if self.sender.receiver_count() > 0 {
+            registration.idle_since = None;
+            return delivery::register_consumer(&self.db, &self.consumer, 1, true).await;
+        }
+        let since = *registration.idle_since.get_or_insert_with(Instant::now);
+        if since.elapsed() >= IDLE {
+            delivery::unregister_consumer(&self.db, &self.consumer).await?;
+            registration.registered = false;
+            registration.idle_since = None;
+        }
+        Ok(())
+    }
+
+    fn stream(
+        receiver: broadcast::Receiver<Arc<Published>>,
+    ) -> impl Stream<Item = Arc<Published>> + Send + 'static {
+        futures_util::stream::unfold(receiver, |mut receiver| async move {
             loop {
                 match receiver.recv().await {
                     Ok(event) => return Some((event, receiver)),

@@ -79,11 +79,9 @@ pub async fn register_consumer(
     dialect::execute(db, sql, values).await.map(drop)
 }
 
-/// Keeps an ephemeral consumer alive and removes those whose heartbeat is older than `ttl`
-/// (their pending deliveries go with them).
-pub async fn heartbeat(db: &DatabaseConnection, name: &str, ttl: Duration) -> Result<(), DbErr> {
-    let touch = "UPDATE _metadata_consumers SET heartbeat_at = {now} WHERE name = $1";
-    dialect::execute(db, touch, vec![name.into()]).await?;
+/// Removes the ephemeral consumers whose heartbeat is older than `ttl` (their pending
+/// deliveries go with them): those of server processes that died.
+pub async fn prune_stale_consumers(db: &DatabaseConnection, ttl: Duration) -> Result<(), DbErr> {
     let prune = "DELETE FROM _metadata_consumers WHERE ephemeral AND heartbeat_at < {now_minus $1}";
     dialect::execute(db, prune, vec![ttl.as_secs_f64().into()])
         .await

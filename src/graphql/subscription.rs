@@ -1,11 +1,15 @@
-use async_graphql::{Context, Json, Subscription};
+use std::sync::Arc;
+
+use async_graphql::{Context, Json, Result, Subscription};
+use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
 use uuid::Uuid;
 
 use entity::metadata_event::EventOrigin;
 
+use super::error::internal;
 use super::types::{EntityType, MetadataEvent, TranslationUpdate};
-use crate::events::Broadcaster;
+use crate::events::{Broadcaster, Published};
 
 /// Live changes, over WebSocket (graphql-transport-ws) at `/ws`.
 pub struct Subscription;
@@ -22,10 +26,10 @@ impl Subscription {
         entity_type: Option<EntityType>,
         entity_id: Option<Uuid>,
         locale: Option<String>,
-    ) -> impl Stream<Item = TranslationUpdate> {
+    ) -> Result<impl Stream<Item = TranslationUpdate>> {
         let wanted_type = entity_type.map(|t| crate::sync::EntityType::from(t).as_str());
-        ctx.data_unchecked::<Broadcaster>()
-            .subscribe()
+        Ok(events(ctx)
+            .await?
             .filter_map(move |published| {
                 let event = &published.event;
                 let wanted = event.origin == EventOrigin::Localization
@@ -52,7 +56,7 @@ impl Subscription {
                 };
                 std::future::ready((!updates.is_empty()).then_some(updates))
             })
-            .flat_map(futures_util::stream::iter)
+            .flat_map(futures_util::stream::iter))
     }
 
     /// Every effective metadata change (created, updated, deleted) from any write path and
@@ -63,15 +67,21 @@ impl Subscription {
         ctx: &Context<'_>,
         entity_type: Option<EntityType>,
         entity_id: Option<Uuid>,
-    ) -> impl Stream<Item = MetadataEvent> {
+    ) -> Result<impl Stream<Item = MetadataEvent>> {
         let entity_type = entity_type.map(|t| crate::sync::EntityType::from(t).as_str());
-        ctx.data_unchecked::<Broadcaster>()
-            .subscribe()
-            .filter_map(move |published| {
-                let event = &published.event;
-                let wanted = entity_type.is_none_or(|t| t == event.entity_type)
-                    && entity_id.is_none_or(|id| id == event.entity_id);
-                std::future::ready(wanted.then(|| MetadataEvent::from(event.clone())))
-            })
+        Ok(events(ctx).await?.filter_map(move |published| {
+            let event = &published.event;
+            let wanted = entity_type.is_none_or(|t| t == event.entity_type)
+                && entity_id.is_none_or(|id| id == event.entity_id);
+            std::future::ready(wanted.then(|| MetadataEvent::from(event.clone())))
+        }))
     }
+}
+
+/// Every event from now on, as this process's fan-out publishes it.
+async fn events(ctx: &Context<'_>) -> Result<BoxStream<'static, Arc<Published>>> {
+    ctx.data_unchecked::<Broadcaster>()
+        .subscribe()
+        .await
+        .map_err(|error| internal(&error))
 }

@@ -57,3 +57,34 @@ async fn a_subscriber_on_one_process_sees_writes_made_through_another() {
     second.stop().await;
     first.stop().await;
 }
+
+/// Writers pay for this process's fan-out only while someone subscribes: without a
+/// subscriber there is no `subscriptions:*` consumer, hence no delivery rows for it.
+#[tokio::test]
+async fn a_process_without_subscribers_keeps_no_subscription_consumer() {
+    let app = spawn_app().await;
+    create_campaign(&app, json!({})).await;
+    assert_eq!(fan_out_rows(&app).await, (0, 0), "nobody subscribes");
+
+    let mut subscriber = subscribe(&app, CHANGES, json!({})).await;
+    assert_eq!(
+        fan_out_rows(&app).await.0,
+        1,
+        "the first subscription registers it"
+    );
+    let (id, _) = create_campaign(&app, json!({})).await;
+    assert_eq!(
+        subscriber.next().await["metadataChanged"]["entityId"],
+        id.to_string()
+    );
+    app.stop().await;
+}
+
+/// (subscription consumers, their delivery rows).
+async fn fan_out_rows(app: &crate::helpers::TestApp) -> (i64, i64) {
+    let sql = "SELECT (SELECT count(*) FROM _metadata_consumers WHERE name LIKE 'subscriptions:%') AS consumers,
+                      (SELECT count(*) FROM _metadata_deliveries WHERE consumer LIKE 'subscriptions:%') AS deliveries";
+    let rows = app.sql_rows(sql, vec![]).await;
+    let get = |column| rows[0].try_get::<i64>("", column).unwrap();
+    (get("consumers"), get("deliveries"))
+}
