@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::events::worker::{self, EventHandler, WorkerConfig};
-use crate::events::{Broadcaster, delivery, listen_for_events};
+use crate::events::{Broadcaster, announce_commits, delivery, listen_for_events};
 use crate::localization::{LocalizationConfig, LocalizationHandler, Translator};
 use crate::policy::PolicyAudit;
 use crate::server::HttpOptions;
@@ -67,6 +67,8 @@ pub async fn start(api_db: Option<DatabaseConnection>, options: Options) -> Resu
     if db.get_database_backend() == DatabaseBackend::Postgres {
         let listener = listen_for_events(options.database_url.clone(), stopped.clone());
         running.tasks.push(tokio::spawn(listener));
+        let announcer = announce_commits(db.clone(), stopped.clone());
+        running.tasks.push(tokio::spawn(announcer));
     }
     if let Some(localization) = options.localization {
         let handler =

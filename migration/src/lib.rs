@@ -16,6 +16,7 @@ mod m0007_document_depth;
 mod m0008_sqlite_json_compare;
 mod m0010_metadata_policies;
 mod m0011_delivery_heads;
+mod m0012_no_notify_in_triggers;
 pub mod sync_triggers;
 
 pub use entity_migration::EntityMigration;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             }),
             Box::new(m0010_metadata_policies::Migration),
             Box::new(m0011_delivery_heads::Migration),
+            Box::new(m0012_no_notify_in_triggers::Migration),
         ]
     }
 }

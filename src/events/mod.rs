@@ -12,4 +12,4 @@ pub mod worker;
 
 pub use broadcast::{Broadcaster, Published};
 pub use history::{HistoryEntry, document_at, history_page};
-pub use wakeup::{listen_for_events, notify_local};
+pub use wakeup::{announce_commit, announce_commits, listen_for_events, notify_local};

@@ -77,7 +77,7 @@ impl Default for WorkerConfig {
         WorkerConfig {
             batch: 32,
             lease: Duration::from_secs(15),
-            poll: Duration::from_secs(1),
+            poll: Duration::from_millis(250),
             handler_timeout: Duration::from_secs(300),
         }
     }

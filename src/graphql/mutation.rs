@@ -75,7 +75,7 @@ impl MetadataMutations {
                 ErrorCode::NotFound.error(format!("event {event_id} has no dead deliveries"))
             );
         }
-        crate::events::notify_local();
+        crate::events::announce_commit();
         Ok(retried)
     }
 

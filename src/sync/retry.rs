@@ -53,7 +53,7 @@ where
             let value = work(&tx).await?;
             WriteOrigin::unmark(&tx).await?;
             tx.commit().await?;
-            crate::events::notify_local();
+            crate::events::announce_commit();
             Ok::<T, E>(value)
         }
         .await;
