@@ -22,8 +22,8 @@ macro_rules! metadata_entity_object {
             $($own)*
 
             /// The entity's metadata document, equal to its master's.
-            pub(crate) async fn metadata(&self, _ctx: &async_graphql::Context<'_>) -> async_graphql::Json<serde_json::Value> {
-                async_graphql::Json(self.0.metadata.clone())
+            pub(crate) async fn metadata(&self, _ctx: &async_graphql::Context<'_>) -> async_graphql::Json<&serde_json::Value> {
+                async_graphql::Json(&self.0.metadata)
             }
 
             /// The canonical master row of this entity's metadata.
@@ -31,7 +31,7 @@ macro_rules! metadata_entity_object {
                 &self,
                 ctx: &async_graphql::Context<'_>,
             ) -> async_graphql::Result<$crate::graphql::MetadataMaster> {
-                $crate::graphql::load_master(ctx, self.0.metadata_master_id).await
+                $crate::graphql::load_master_for_selection(ctx, self.0.metadata_master_id).await
             }
 
             /// The translated scripts of one locale (same shape as the scripts), if any.

@@ -23,7 +23,7 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::mpsc;
 
 use super::AppSchema;
-use super::loaders::{MasterByEntityLoader, MasterLoader, RecordLoader};
+use super::loaders::{MasterByEntityLoader, MasterHeaderLoader, MasterLoader, RecordLoader};
 
 /// Executes `request` with fresh loaders, driving their batches in this task.
 pub async fn execute(schema: &AppSchema, db: &DatabaseConnection, request: Request) -> Response {
@@ -57,6 +57,10 @@ where
     request
         .data(DataLoader::new(
             MasterLoader::new(db.clone()),
+            spawner.clone(),
+        ))
+        .data(DataLoader::new(
+            MasterHeaderLoader::new(db.clone()),
             spawner.clone(),
         ))
         .data(DataLoader::new(

@@ -13,7 +13,9 @@ use uuid::Uuid;
 use super::error::internal;
 use super::types::MetadataMaster;
 use crate::catalog::{CatalogError, Record, find_records};
-use crate::sync::{EntityType, SyncError, find_masters, find_masters_by_entities};
+use crate::sync::{
+    EntityType, SyncError, find_master_headers, find_masters, find_masters_by_entities,
+};
 
 /// Master rows by id.
 pub struct MasterLoader {
@@ -34,6 +36,60 @@ impl Loader<Uuid> for MasterLoader {
         let rows = find_masters(&self.db, ids.iter().copied()).await?;
         Ok(rows.into_iter().map(|row| (row.id, row)).collect())
     }
+}
+
+/// Master rows by id without their documents (see [`find_master_headers`]).
+pub struct MasterHeaderLoader {
+    db: DatabaseConnection,
+}
+
+impl MasterHeaderLoader {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+impl Loader<Uuid> for MasterHeaderLoader {
+    type Value = metadata_master::Model;
+    type Error = Arc<SyncError>;
+
+    async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = find_master_headers(&self.db, ids.iter().copied()).await?;
+        Ok(rows.into_iter().map(|row| (row.id, row)).collect())
+    }
+}
+
+/// The fields of `MetadataMaster` that do not read its document.
+const HEADER_FIELDS: &[&str] = &[
+    "__typename",
+    "id",
+    "entityType",
+    "entityId",
+    "entityTable",
+    "version",
+    "createdAt",
+    "updatedAt",
+    "entity",
+    "history",
+    "metadataAt",
+];
+
+/// The master row of an entity for the `metadataMaster` field being resolved: without its
+/// document when the selection does not read it.
+pub async fn load_master_for_selection(ctx: &Context<'_>, id: Uuid) -> Result<MetadataMaster> {
+    let needs_document = ctx
+        .field()
+        .selection_set()
+        .any(|field| !HEADER_FIELDS.contains(&field.name()));
+    if needs_document {
+        return load_master(ctx, id).await;
+    }
+    ctx.data_unchecked::<DataLoader<MasterHeaderLoader>>()
+        .load_one(id)
+        .await
+        .map_err(|error| internal(&error))?
+        .map(MetadataMaster)
+        .ok_or_else(|| internal(&format!("metadata master {id} is missing")))
 }
 
 /// Entity rows by (type, id): one statement per entity type present in the batch.

@@ -264,3 +264,36 @@ async fn pages_follow_cursors_to_the_end() {
     );
     app.stop().await;
 }
+
+/// `metadataMaster` skips fetching the document when the selection does not read it, and
+/// reads it whenever any part of the selection does (fragments included).
+#[tokio::test]
+async fn master_documents_are_read_exactly_when_selected() {
+    let app = spawn_app().await;
+    let (id, master_id) = create_campaign(&app, json!({ "a": 1 })).await;
+    let header = app
+        .graphql(
+            "query($id: UUID!) { campaign(id: $id) { metadataMaster { id version entityId } } }",
+            json!({ "id": id }),
+        )
+        .await
+        .expect_data();
+    let master = &header["campaign"]["metadataMaster"];
+    assert_eq!(master["id"], json!(master_id.to_string()));
+    assert_eq!(
+        (master["version"].clone(), master["entityId"].clone()),
+        (json!(1), json!(id.to_string()))
+    );
+    for query in [
+        "query($id: UUID!) { campaign(id: $id) { metadataMaster { version metadata inSync } } }",
+        "query($id: UUID!) { campaign(id: $id) { metadataMaster { version ...Doc } } }
+         fragment Doc on MetadataMaster { metadata inSync }",
+        "query($id: UUID!) { campaign(id: $id) { metadataMaster { version ... on MetadataMaster { metadata inSync } } } }",
+    ] {
+        let data = app.graphql(query, json!({ "id": id })).await.expect_data();
+        let master = &data["campaign"]["metadataMaster"];
+        assert_eq!(master["metadata"]["a"], json!(1), "{query}");
+        assert_eq!(master["inSync"], json!(true), "{query}");
+    }
+    app.stop().await;
+}
