@@ -35,6 +35,17 @@ pub async fn find_masters(
         .await?)
 }
 
+/// A master row's columns except its document.
+type MasterHeader = (
+    Uuid,
+    String,
+    Uuid,
+    String,
+    i64,
+    DateTime<Utc>,
+    DateTime<Utc>,
+);
+
 /// Master rows by id without their documents (`metadata` is `null`), in one statement:
 /// for readers that only want ids, versions and times, which then neither fetch nor
 /// decode the documents.
@@ -43,15 +54,7 @@ pub async fn find_master_headers(
     ids: impl IntoIterator<Item = Uuid>,
 ) -> Result<Vec<metadata_master::Model>, SyncError> {
     use metadata_master::Column;
-    let rows: Vec<(
-        Uuid,
-        String,
-        Uuid,
-        String,
-        i64,
-        DateTime<Utc>,
-        DateTime<Utc>,
-    )> = metadata_master::Entity::find()
+    let rows: Vec<MasterHeader> = metadata_master::Entity::find()
         .select_only()
         .columns([
             Column::Id,
