@@ -143,6 +143,9 @@ async fn read_events(
     db: &DatabaseConnection,
     ids: &[i64],
 ) -> Result<HashMap<i64, Result<metadata_event::Model, String>>, DbErr> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
     let all = metadata_event::Entity::find()
         .filter(metadata_event::Column::Id.is_in(ids.iter().copied()))
         .all(db)
