@@ -14,7 +14,7 @@ use std::time::Duration;
 use entity::metadata_event;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, QueryFilter, TransactionTrait, Value,
+    EntityTrait, QueryFilter, SqliteTransactionMode, TransactionOptions, TransactionTrait, Value,
 };
 use uuid::Uuid;
 
@@ -359,7 +359,13 @@ pub async fn retry_event(db: &DatabaseConnection, event_id: i64) -> Result<u64, 
     for row in dead {
         let consumer: String = row.try_get("", "consumer")?;
         let master_id: Uuid = row.try_get("", "master_id")?;
-        let tx = db.begin().await?;
+        // SQLite: the write lock first (this reads before it writes).
+        let tx = db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await?;
         let head = heads::enters_as_head(&tx, &consumer, master_id).await?;
         let sql = "UPDATE _metadata_deliveries
             SET state = 'pending', attempts = 0, available_at = {now}, last_error = NULL, head = $3

@@ -19,7 +19,9 @@ use sea_orm::DbErr;
 pub use audit::{AUDIT_CONSUMER, PolicyAudit, violations_page};
 pub use rules::{MAX_PROTECTED_PATHS, MAX_SCHEMA_BYTES, Policy, ProtectedPath};
 pub use scan::{DocumentViolation, ScanReport, dry_run, scan_existing};
-pub use store::{PolicyDraft, current, enforce, find_version, set_policy};
+pub use store::{
+    PolicyDraft, current, current_id_subquery, enforce, enforce_by_id, find_version, set_policy,
+};
 
 /// The scopes a writer holds, for protected paths.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -7,7 +7,8 @@ use std::sync::{Arc, LazyLock, Mutex};
 use entity::metadata_policy;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect, QueryTrait, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -45,12 +46,32 @@ pub async fn current(
         .into_tuple()
         .one(conn)
         .await?;
+    by_id(conn, id).await
+}
+
+/// The policy with row id `id` (compiled once per process), or `None` for no id.
+pub async fn by_id(
+    conn: &impl ConnectionTrait,
+    id: Option<Uuid>,
+) -> Result<Option<Arc<Policy>>, PolicyError> {
     let Some(id) = id else { return Ok(None) };
     if let Some(policy) = compiled(id) {
         return Ok(Some(policy));
     }
     let row = metadata_policy::Entity::find_by_id(id).one(conn).await?;
     row.map(remember).transpose()
+}
+
+/// The id of the policy in force for `entity_type`, as a subquery a statement of the write
+/// path can carry (saving the write a round trip).
+pub fn current_id_subquery(entity_type: EntityType) -> sea_orm::sea_query::SelectStatement {
+    metadata_policy::Entity::find()
+        .select_only()
+        .column(metadata_policy::Column::Id)
+        .filter(metadata_policy::Column::EntityType.eq(entity_type.as_str()))
+        .order_by_desc(metadata_policy::Column::Version)
+        .limit(1)
+        .into_query()
 }
 
 /// A given version of `entity_type`'s policy, if it exists.
@@ -76,7 +97,31 @@ pub async fn enforce(
     after: &Value,
     grants: &Grants,
 ) -> Result<(), PolicyError> {
-    let Some(policy) = current(conn, entity_type).await? else {
+    let policy = current(conn, entity_type).await?;
+    check_against(policy, entity_type, before, after, grants)
+}
+
+/// [`enforce`] with the policy's id already read (see [`current_id_subquery`]).
+pub async fn enforce_by_id(
+    conn: &impl ConnectionTrait,
+    entity_type: EntityType,
+    policy_id: Option<Uuid>,
+    before: Option<&Value>,
+    after: &Value,
+    grants: &Grants,
+) -> Result<(), PolicyError> {
+    let policy = by_id(conn, policy_id).await?;
+    check_against(policy, entity_type, before, after, grants)
+}
+
+fn check_against(
+    policy: Option<Arc<Policy>>,
+    entity_type: EntityType,
+    before: Option<&Value>,
+    after: &Value,
+    grants: &Grants,
+) -> Result<(), PolicyError> {
+    let Some(policy) = policy else {
         return Ok(());
     };
     let violations = policy.check(before, after, grants);
@@ -105,7 +150,8 @@ pub async fn set_policy(
         draft.schema.clone(),
         draft.protected_paths.clone(),
     )?;
-    let tx = db.begin().await?;
+    // SQLite: take the write lock first; a read that later wants to write could not wait.
+    let tx = db.begin_with_options(write_first()).await?;
     let latest: Option<i32> = metadata_policy::Entity::find()
         .select_only()
         .column(metadata_policy::Column::Version)
@@ -134,6 +180,13 @@ pub async fn set_policy(
     tx.execute_unprepared(REGISTER_AUDIT_CONSUMER).await?;
     tx.commit().await?;
     remember(inserted)
+}
+
+fn write_first() -> TransactionOptions {
+    TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    }
 }
 
 fn compiled(id: Uuid) -> Option<Arc<Policy>> {

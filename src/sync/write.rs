@@ -41,8 +41,8 @@ pub async fn write_metadata(
             (master.entity_type.parse()?, master.entity_id)
         }
     };
-    let (current, master) = lock_pair(tx, entity_type, entity_id).await?;
-    let master_id = master.id;
+    let (master_id, current, policy_id) = lock_entity_metadata(tx, entity_type, entity_id).await?;
+    let master = lock_master(tx, master_id).await?;
     if let Side::Master(id) = side
         && id != master_id
     {
@@ -66,7 +66,7 @@ pub async fn write_metadata(
             master,
         });
     }
-    policy::enforce(tx, entity_type, Some(&current), &next, grants).await?;
+    policy::enforce_by_id(tx, entity_type, policy_id, Some(&current), &next, grants).await?;
     match side {
         Side::Entity(..) => {
             update_entity_metadata(tx, entity_type, entity_id, next.clone()).await?
@@ -104,27 +104,38 @@ pub async fn lock_pair(
     entity_type: EntityType,
     entity_id: Uuid,
 ) -> Result<(Value, metadata_master::Model), SyncError> {
-    let (master_id, current) = lock_entity_metadata(tx, entity_type, entity_id).await?;
-    let master = metadata_master::Entity::find_by_id(master_id)
+    let (master_id, current, _) = lock_entity_metadata(tx, entity_type, entity_id).await?;
+    Ok((current, lock_master(tx, master_id).await?))
+}
+
+async fn lock_master(
+    tx: &WriteTransaction,
+    master_id: Uuid,
+) -> Result<metadata_master::Model, SyncError> {
+    metadata_master::Entity::find_by_id(master_id)
         .lock_with_behavior(LockType::Update, LockBehavior::Nowait)
         .one(tx)
         .await?
-        .ok_or(SyncError::MasterNotFound(master_id))?;
-    Ok((current, master))
+        .ok_or(SyncError::MasterNotFound(master_id))
 }
 
-/// `SELECT metadata_master_id, metadata FROM <table> WHERE id = $1 FOR UPDATE`, with the
-/// table taken from the [`EntityType`] allow-list.
+/// `SELECT metadata_master_id, metadata, (the id of the policy in force) FROM <table>
+/// WHERE id = $1 FOR UPDATE`, with the table taken from the [`EntityType`] allow-list.
 async fn lock_entity_metadata(
     tx: &WriteTransaction,
     entity_type: EntityType,
     id: Uuid,
-) -> Result<(Uuid, Value), SyncError> {
+) -> Result<(Uuid, Value, Option<Uuid>), SyncError> {
+    let policy_id = Expr::SubQuery(
+        None,
+        Box::new(policy::current_id_subquery(entity_type).into()),
+    );
     let statement = Query::select()
         .columns([Alias::new("metadata_master_id"), Alias::new("metadata")])
+        .expr_as(policy_id, Alias::new("policy_id"))
         .from(Alias::new(entity_type.table()))
         .and_where(Expr::col(Alias::new("id")).eq(id))
-        .lock(LockType::Update)
+        .lock_with_tables(LockType::Update, [Alias::new(entity_type.table())])
         .to_owned();
     let row = tx
         .query_one(&statement)
@@ -136,6 +147,7 @@ async fn lock_entity_metadata(
     Ok((
         row.try_get("", "metadata_master_id")?,
         row.try_get("", "metadata")?,
+        row.try_get("", "policy_id")?,
     ))
 }
 
