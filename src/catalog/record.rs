@@ -1,8 +1,10 @@
 //! What every entity type shares: lookup by id, keyset pages, deletion.
 
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend,
+    DatabaseConnection, EntityTrait, IdenStatic, IntoActiveModel, Iterable, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -93,9 +95,33 @@ pub async fn find<E: CatalogEntity>(
 pub async fn find_many<E: CatalogEntity>(
     db: &impl ConnectionTrait,
     ids: Vec<Uuid>,
+    documents: Documents,
 ) -> Result<Vec<Record>, CatalogError> {
-    let rows = E::find().filter(E::id_column().is_in(ids)).all(db).await?;
+    let mut select = E::find().filter(E::id_column().is_in(ids));
+    if documents == Documents::Skip {
+        // Every column but the document, which reads as JSON `null` (neither sent nor decoded).
+        let null = match db.get_database_backend() {
+            DatabaseBackend::Postgres => "'null'::jsonb",
+            _ => "'null'",
+        };
+        select = select.select_only();
+        for column in E::Column::iter() {
+            select = match column.as_str() {
+                "metadata" => select.column_as(Expr::cust(null), "metadata"),
+                _ => select.column(column),
+            };
+        }
+    }
+    let rows = select.all(db).await?;
     Ok(rows.into_iter().map(E::into_record).collect())
+}
+
+/// Whether entity rows are read with their metadata documents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Documents {
+    Read,
+    /// The caller does not look at the documents: they read as JSON `null`.
+    Skip,
 }
 
 /// One keyset page ordered by id (UUIDv7 ids make that creation order). Fetches `limit`

@@ -154,7 +154,7 @@ macro_rules! entity_type {
                 id: uuid::Uuid,
             ) -> async_graphql::Result<Option<$Type>> {
                 Ok(
-                    match $crate::graphql::load_record(ctx, $crate::entity_types::EntityType::$Type, id)
+                    match $crate::graphql::load_record_for_selection(ctx, $crate::entity_types::EntityType::$Type, id)
                         .await?
                     {
                         Some($crate::entity_types::Record::$Type(model)) => Some($Type(model)),
@@ -299,10 +299,11 @@ macro_rules! entity_registry {
             db: &impl sea_orm::ConnectionTrait,
             entity_type: EntityType,
             ids: Vec<uuid::Uuid>,
+            documents: $crate::catalog::Documents,
         ) -> Result<Vec<Record>, $crate::catalog::CatalogError> {
             match entity_type {
                 $( EntityType::$Type => {
-                    $crate::catalog::find_many::<<$module::Model as sea_orm::ModelTrait>::Entity>(db, ids).await
+                    $crate::catalog::find_many::<<$module::Model as sea_orm::ModelTrait>::Entity>(db, ids, documents).await
                 } )+
             }
         }

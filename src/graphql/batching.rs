@@ -23,7 +23,9 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::mpsc;
 
 use super::AppSchema;
-use super::loaders::{MasterByEntityLoader, MasterHeaderLoader, MasterLoader, RecordLoader};
+use super::loaders::{
+    MasterByEntityLoader, MasterHeaderLoader, MasterLoader, RecordHeaderLoader, RecordLoader,
+};
 
 /// Executes `request` with fresh loaders, driving their batches in this task.
 pub async fn execute(schema: &AppSchema, db: &DatabaseConnection, request: Request) -> Response {
@@ -61,6 +63,10 @@ where
         ))
         .data(DataLoader::new(
             MasterHeaderLoader::new(db.clone()),
+            spawner.clone(),
+        ))
+        .data(DataLoader::new(
+            RecordHeaderLoader::new(db.clone()),
             spawner.clone(),
         ))
         .data(DataLoader::new(

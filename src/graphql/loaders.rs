@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::error::internal;
 use super::types::MetadataMaster;
-use crate::catalog::{CatalogError, Record, find_records};
+use crate::catalog::{CatalogError, Documents, Record, find_records};
 use crate::sync::{
     EntityType, SyncError, find_master_headers, find_masters, find_masters_by_entities,
 };
@@ -92,14 +92,43 @@ pub async fn load_master_for_selection(ctx: &Context<'_>, id: Uuid) -> Result<Me
         .ok_or_else(|| internal(&format!("metadata master {id} is missing")))
 }
 
-/// Entity rows by (type, id): one statement per entity type present in the batch.
+/// Entity rows by (type, id): one statement per entity type present in the batch; with
+/// their documents, or (a second loader) without.
 pub struct RecordLoader {
     db: DatabaseConnection,
+    documents: Documents,
 }
 
 impl RecordLoader {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            db,
+            documents: Documents::Read,
+        }
+    }
+}
+
+/// [`RecordLoader`] without the documents.
+pub struct RecordHeaderLoader(pub RecordLoader);
+
+impl RecordHeaderLoader {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self(RecordLoader {
+            db,
+            documents: Documents::Skip,
+        })
+    }
+}
+
+impl Loader<(EntityType, Uuid)> for RecordHeaderLoader {
+    type Value = Record;
+    type Error = Arc<CatalogError>;
+
+    async fn load(
+        &self,
+        keys: &[(EntityType, Uuid)],
+    ) -> Result<HashMap<(EntityType, Uuid), Record>, Self::Error> {
+        self.0.load(keys).await
     }
 }
 
@@ -117,7 +146,7 @@ impl Loader<(EntityType, Uuid)> for RecordLoader {
         }
         let mut found = HashMap::with_capacity(keys.len());
         for (entity_type, ids) in ids_by_type {
-            for record in find_records(&self.db, entity_type, ids).await? {
+            for record in find_records(&self.db, entity_type, ids, self.documents).await? {
                 found.insert((entity_type, record.id()), record);
             }
         }
@@ -148,6 +177,29 @@ pub async fn load_record(
     id: Uuid,
 ) -> Result<Option<Record>> {
     ctx.data_unchecked::<DataLoader<RecordLoader>>()
+        .load_one((entity_type, id))
+        .await
+        .map_err(|error| internal(&error))
+}
+
+/// The fields of the entity objects that read their document.
+const DOCUMENT_FIELDS: &[&str] = &["metadata", "translations", "translationStatus"];
+
+/// An entity for the field being resolved (an entity query or `_entities`): without its
+/// document when no field of the selection reads it.
+pub async fn load_record_for_selection(
+    ctx: &Context<'_>,
+    entity_type: EntityType,
+    id: Uuid,
+) -> Result<Option<Record>> {
+    let needs_document = ctx
+        .field()
+        .selection_set()
+        .any(|field| DOCUMENT_FIELDS.contains(&field.name()));
+    if needs_document {
+        return load_record(ctx, entity_type, id).await;
+    }
+    ctx.data_unchecked::<DataLoader<RecordHeaderLoader>>()
         .load_one((entity_type, id))
         .await
         .map_err(|error| internal(&error))

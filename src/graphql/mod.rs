@@ -32,7 +32,7 @@ pub use error_codes::add_codes as add_error_codes;
 pub use get_guard::ViaHttpGet;
 pub use http_get::changes_data;
 pub use limits::QueryLimits;
-pub use loaders::{load_master, load_master_for_selection, load_record};
+pub use loaders::{load_master, load_master_for_selection, load_record, load_record_for_selection};
 pub use mutation::Mutation;
 pub use pagination::IdCursor;
 pub use query::Query;

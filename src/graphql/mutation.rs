@@ -117,13 +117,18 @@ async fn write(
         Box::pin(async move {
             let pair = write_metadata(tx, side, &change, expected_version, &grants).await?;
             limits.check(&pair.master.metadata, "the resulting metadata")?;
-            let record = catalog::find_records(tx, pair.entity_type, vec![pair.entity_id])
-                .await?
-                .pop()
-                .ok_or(CatalogError::NotFound {
-                    entity_type: pair.entity_type.as_str(),
-                    id: pair.entity_id,
-                })?;
+            let record = catalog::find_records(
+                tx,
+                pair.entity_type,
+                vec![pair.entity_id],
+                catalog::Documents::Read,
+            )
+            .await?
+            .pop()
+            .ok_or(CatalogError::NotFound {
+                entity_type: pair.entity_type.as_str(),
+                id: pair.entity_id,
+            })?;
             Ok::<_, CatalogError>((pair, record))
         })
     })

@@ -131,3 +131,43 @@ async fn a_thousand_representations_cost_one_query_per_entity_type() {
     );
     app.stop().await;
 }
+
+/// `_entities` reads entity documents exactly when the selection does (an inline fragment
+/// or a named one); otherwise the rows come without them.
+#[tokio::test]
+async fn entities_read_documents_exactly_when_selected() {
+    let app = spawn_app().await;
+    let (id, _) = create_campaign(&app, json!({ "k": "v" })).await;
+    let representations = json!([{ "__typename": "Campaign", "id": id }]);
+    for (query, document_selected) in [
+        (
+            "query($r: [_Any!]!) { _entities(representations: $r) { ... on Campaign { id metadataMaster { version } } } }",
+            false,
+        ),
+        (
+            "query($r: [_Any!]!) { _entities(representations: $r) { ... on Campaign { id metadata } } }",
+            true,
+        ),
+        (
+            "query($r: [_Any!]!) { _entities(representations: $r) { ...C } } fragment C on Campaign { metadata }",
+            true,
+        ),
+        (
+            "query($r: [_Any!]!) { _entities(representations: $r) { ... on Campaign { translationStatus { locale } metadata } } }",
+            true,
+        ),
+    ] {
+        let data = app
+            .graphql(query, json!({ "r": representations }))
+            .await
+            .expect_data();
+        let entity = &data["_entities"][0];
+        if document_selected {
+            assert_eq!(entity["metadata"]["k"], json!("v"), "{query}");
+        } else {
+            assert_eq!(entity["id"], json!(id.to_string()));
+            assert_eq!(entity["metadataMaster"]["version"], json!(1));
+        }
+    }
+    app.stop().await;
+}
