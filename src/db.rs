@@ -3,7 +3,10 @@
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, RuntimeErr};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DbErr, RuntimeErr,
+    TransactionTrait,
+};
 
 /// Connects to `url` (`postgres://…` or `sqlite://…`). SQLite files are created when
 /// missing and opened in WAL mode with foreign keys on and a generous busy timeout.
@@ -27,9 +30,16 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options).await
 }
 
-/// Applies every pending migration.
+/// Applies every pending migration. On SQLite they run in one transaction, which keeps
+/// them on one pooled connection: another connection could still hold the schema from
+/// before a `DROP TRIGGER` and refuse the `CREATE TRIGGER` that follows it.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    if db.get_database_backend() != DatabaseBackend::Sqlite {
+        return Migrator::up(db, None).await;
+    }
+    let tx = db.begin().await?;
+    Migrator::up(&tx, None).await?;
+    tx.commit().await
 }
 
 /// The SQLSTATE (PostgreSQL) or extended result code (SQLite) of a database error.

@@ -23,9 +23,7 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::mpsc;
 
 use super::AppSchema;
-use super::loaders::{
-    MasterByEntityLoader, MasterHeaderLoader, MasterLoader, RecordHeaderLoader, RecordLoader,
-};
+use super::loaders::{MasterByEntityLoader, MasterLoader, RecordLoader};
 
 /// Executes `request` with fresh loaders, driving their batches in this task.
 pub async fn execute(schema: &AppSchema, db: &DatabaseConnection, request: Request) -> Response {
@@ -59,14 +57,6 @@ where
     request
         .data(DataLoader::new(
             MasterLoader::new(db.clone()),
-            spawner.clone(),
-        ))
-        .data(DataLoader::new(
-            MasterHeaderLoader::new(db.clone()),
-            spawner.clone(),
-        ))
-        .data(DataLoader::new(
-            RecordHeaderLoader::new(db.clone()),
             spawner.clone(),
         ))
         .data(DataLoader::new(

@@ -1,5 +1,6 @@
 //! DataLoaders: every master and entity lookup of a request is batched into one
-//! statement per table (per entity type for entities).
+//! statement per table (per entity type for entities), and per kind of read: with the
+//! metadata documents, or without them when the selection does not read them.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,50 +18,8 @@ use crate::sync::{
     EntityType, SyncError, find_master_headers, find_masters, find_masters_by_entities,
 };
 
-/// Master rows by id.
-pub struct MasterLoader {
-    db: DatabaseConnection,
-}
-
-impl MasterLoader {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
-    }
-}
-
-impl Loader<Uuid> for MasterLoader {
-    type Value = metadata_master::Model;
-    type Error = Arc<SyncError>;
-
-    async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = find_masters(&self.db, ids.iter().copied()).await?;
-        Ok(rows.into_iter().map(|row| (row.id, row)).collect())
-    }
-}
-
-/// Master rows by id without their documents (see [`find_master_headers`]).
-pub struct MasterHeaderLoader {
-    db: DatabaseConnection,
-}
-
-impl MasterHeaderLoader {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
-    }
-}
-
-impl Loader<Uuid> for MasterHeaderLoader {
-    type Value = metadata_master::Model;
-    type Error = Arc<SyncError>;
-
-    async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = find_master_headers(&self.db, ids.iter().copied()).await?;
-        Ok(rows.into_iter().map(|row| (row.id, row)).collect())
-    }
-}
-
 /// The fields of `MetadataMaster` that do not read its document.
-const HEADER_FIELDS: &[&str] = &[
+const MASTER_HEADER_FIELDS: &[&str] = &[
     "__typename",
     "id",
     "entityType",
@@ -74,80 +33,78 @@ const HEADER_FIELDS: &[&str] = &[
     "metadataAt",
 ];
 
-/// The master row of an entity for the `metadataMaster` field being resolved: without its
-/// document when the selection does not read it.
-pub async fn load_master_for_selection(ctx: &Context<'_>, id: Uuid) -> Result<MetadataMaster> {
-    let needs_document = ctx
-        .field()
-        .selection_set()
-        .any(|field| !HEADER_FIELDS.contains(&field.name()));
-    if needs_document {
-        return load_master(ctx, id).await;
-    }
-    ctx.data_unchecked::<DataLoader<MasterHeaderLoader>>()
-        .load_one(id)
-        .await
-        .map_err(|error| internal(&error))?
-        .map(MetadataMaster)
-        .ok_or_else(|| internal(&format!("metadata master {id} is missing")))
+/// The fields of the entity objects that read their document.
+const ENTITY_DOCUMENT_FIELDS: &[&str] = &["metadata", "translations", "translationStatus"];
+
+/// Master rows by id.
+pub struct MasterLoader {
+    db: DatabaseConnection,
 }
 
-/// Entity rows by (type, id): one statement per entity type present in the batch; with
-/// their documents, or (a second loader) without.
+impl MasterLoader {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+impl Loader<(Uuid, Documents)> for MasterLoader {
+    type Value = metadata_master::Model;
+    type Error = Arc<SyncError>;
+
+    async fn load(
+        &self,
+        keys: &[(Uuid, Documents)],
+    ) -> Result<HashMap<(Uuid, Documents), Self::Value>, Self::Error> {
+        let mut found = HashMap::with_capacity(keys.len());
+        for documents in [Documents::Read, Documents::Skip] {
+            let ids: Vec<Uuid> = keys
+                .iter()
+                .filter(|k| k.1 == documents)
+                .map(|k| k.0)
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let rows = match documents {
+                Documents::Read => find_masters(&self.db, ids).await?,
+                Documents::Skip => find_master_headers(&self.db, ids).await?,
+            };
+            found.extend(rows.into_iter().map(|row| ((row.id, documents), row)));
+        }
+        Ok(found)
+    }
+}
+
+/// Entity rows by (type, id).
 pub struct RecordLoader {
     db: DatabaseConnection,
-    documents: Documents,
 }
 
 impl RecordLoader {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self {
-            db,
-            documents: Documents::Read,
-        }
+        Self { db }
     }
 }
 
-/// [`RecordLoader`] without the documents.
-pub struct RecordHeaderLoader(pub RecordLoader);
-
-impl RecordHeaderLoader {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self(RecordLoader {
-            db,
-            documents: Documents::Skip,
-        })
-    }
-}
-
-impl Loader<(EntityType, Uuid)> for RecordHeaderLoader {
+impl Loader<(EntityType, Uuid, Documents)> for RecordLoader {
     type Value = Record;
     type Error = Arc<CatalogError>;
 
     async fn load(
         &self,
-        keys: &[(EntityType, Uuid)],
-    ) -> Result<HashMap<(EntityType, Uuid), Record>, Self::Error> {
-        self.0.load(keys).await
-    }
-}
-
-impl Loader<(EntityType, Uuid)> for RecordLoader {
-    type Value = Record;
-    type Error = Arc<CatalogError>;
-
-    async fn load(
-        &self,
-        keys: &[(EntityType, Uuid)],
-    ) -> Result<HashMap<(EntityType, Uuid), Record>, Self::Error> {
-        let mut ids_by_type: HashMap<EntityType, Vec<Uuid>> = HashMap::new();
-        for (entity_type, id) in keys {
-            ids_by_type.entry(*entity_type).or_default().push(*id);
+        keys: &[(EntityType, Uuid, Documents)],
+    ) -> Result<HashMap<(EntityType, Uuid, Documents), Record>, Self::Error> {
+        let mut ids_by_kind: HashMap<(EntityType, Documents), Vec<Uuid>> = HashMap::new();
+        for (entity_type, id, documents) in keys {
+            ids_by_kind
+                .entry((*entity_type, *documents))
+                .or_default()
+                .push(*id);
         }
         let mut found = HashMap::with_capacity(keys.len());
-        for (entity_type, ids) in ids_by_type {
-            for record in find_records(&self.db, entity_type, ids, self.documents).await? {
-                found.insert((entity_type, record.id()), record);
+        for ((entity_type, documents), ids) in ids_by_kind {
+            for record in find_records(&self.db, entity_type, ids, documents).await? {
+                found.insert((entity_type, record.id(), documents), record);
             }
         }
         Ok(found)
@@ -156,12 +113,7 @@ impl Loader<(EntityType, Uuid)> for RecordLoader {
 
 /// The master row with `id`, or `None`.
 pub async fn find_master(ctx: &Context<'_>, id: Uuid) -> Result<Option<MetadataMaster>> {
-    Ok(ctx
-        .data_unchecked::<DataLoader<MasterLoader>>()
-        .load_one(id)
-        .await
-        .map_err(|error| internal(&error))?
-        .map(MetadataMaster))
+    load_master_row(ctx, id, Documents::Read).await
 }
 
 /// The master row of an entity, which must exist (the triggers create it with the entity).
@@ -171,19 +123,35 @@ pub async fn load_master(ctx: &Context<'_>, id: Uuid) -> Result<MetadataMaster> 
         .ok_or_else(|| internal(&format!("metadata master {id} is missing")))
 }
 
+/// [`load_master`] for the `metadataMaster` field being resolved: without the document
+/// when no field of the selection reads it.
+pub async fn load_master_for_selection(ctx: &Context<'_>, id: Uuid) -> Result<MetadataMaster> {
+    let documents = documents_for(ctx, |name| !MASTER_HEADER_FIELDS.contains(&name));
+    load_master_row(ctx, id, documents)
+        .await?
+        .ok_or_else(|| internal(&format!("metadata master {id} is missing")))
+}
+
+async fn load_master_row(
+    ctx: &Context<'_>,
+    id: Uuid,
+    documents: Documents,
+) -> Result<Option<MetadataMaster>> {
+    Ok(ctx
+        .data_unchecked::<DataLoader<MasterLoader>>()
+        .load_one((id, documents))
+        .await
+        .map_err(|error| internal(&error))?
+        .map(MetadataMaster))
+}
+
 pub async fn load_record(
     ctx: &Context<'_>,
     entity_type: EntityType,
     id: Uuid,
 ) -> Result<Option<Record>> {
-    ctx.data_unchecked::<DataLoader<RecordLoader>>()
-        .load_one((entity_type, id))
-        .await
-        .map_err(|error| internal(&error))
+    load_record_row(ctx, entity_type, id, Documents::Read).await
 }
-
-/// The fields of the entity objects that read their document.
-const DOCUMENT_FIELDS: &[&str] = &["metadata", "translations", "translationStatus"];
 
 /// An entity for the field being resolved (an entity query or `_entities`): without its
 /// document when no field of the selection reads it.
@@ -192,17 +160,34 @@ pub async fn load_record_for_selection(
     entity_type: EntityType,
     id: Uuid,
 ) -> Result<Option<Record>> {
-    let needs_document = ctx
-        .field()
-        .selection_set()
-        .any(|field| DOCUMENT_FIELDS.contains(&field.name()));
-    if needs_document {
-        return load_record(ctx, entity_type, id).await;
-    }
-    ctx.data_unchecked::<DataLoader<RecordHeaderLoader>>()
-        .load_one((entity_type, id))
+    let documents = documents_for(ctx, |name| ENTITY_DOCUMENT_FIELDS.contains(&name));
+    load_record_row(ctx, entity_type, id, documents).await
+}
+
+async fn load_record_row(
+    ctx: &Context<'_>,
+    entity_type: EntityType,
+    id: Uuid,
+    documents: Documents,
+) -> Result<Option<Record>> {
+    ctx.data_unchecked::<DataLoader<RecordLoader>>()
+        .load_one((entity_type, id, documents))
         .await
         .map_err(|error| internal(&error))
+}
+
+/// `Read` when a field directly selected under the current one (fragments included)
+/// `reads_document`, else `Skip`.
+fn documents_for(ctx: &Context<'_>, reads_document: impl Fn(&str) -> bool) -> Documents {
+    if ctx
+        .field()
+        .selection_set()
+        .any(|field| reads_document(field.name()))
+    {
+        Documents::Read
+    } else {
+        Documents::Skip
+    }
 }
 
 /// Master rows by (entity type, entity id): one statement per entity type in the batch.

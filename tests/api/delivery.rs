@@ -110,6 +110,23 @@ pub async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
+/// Each entity's events were handled in version order.
+fn assert_in_order_per_entity(handled: &[metadata_event::Model]) {
+    let mut by_master: HashMap<_, Vec<i64>> = HashMap::new();
+    for event in handled {
+        by_master
+            .entry(event.master_id)
+            .or_default()
+            .push(event.version);
+    }
+    for versions in by_master.values() {
+        assert!(
+            versions.windows(2).all(|w| w[0] < w[1]),
+            "out of order: {versions:?}"
+        );
+    }
+}
+
 async fn event_ids(app: &TestApp) -> Vec<i64> {
     let rows = app
         .sql_rows("SELECT id FROM _metadata_events ORDER BY id", vec![])
@@ -154,19 +171,7 @@ async fn every_event_reaches_the_consumer_in_order_per_entity() {
     assert_eq!(all.len(), 9);
     wait_for("every event", || recorder.handled_ids().len() >= all.len()).await;
     let handled = recorder.handled.lock().unwrap().clone();
-    let mut by_master: HashMap<_, Vec<i64>> = HashMap::new();
-    for event in &handled {
-        by_master
-            .entry(event.master_id)
-            .or_default()
-            .push(event.version);
-    }
-    for versions in by_master.values() {
-        assert!(
-            versions.windows(2).all(|w| w[0] < w[1]),
-            "out of order: {versions:?}"
-        );
-    }
+    assert_in_order_per_entity(&handled);
     assert_eq!(
         handled.iter().map(|e| e.id).collect::<HashSet<_>>(),
         all.into_iter().collect()
@@ -356,19 +361,7 @@ async fn queue_heads_survive_racing_writers_and_workers() {
     wait_for("every event", || recorder.handled_ids().len() >= all.len()).await;
     let handled = recorder.handled.lock().unwrap().clone();
     assert_eq!(handled.len(), all.len(), "each event once");
-    let mut by_master: HashMap<_, Vec<i64>> = HashMap::new();
-    for event in &handled {
-        by_master
-            .entry(event.master_id)
-            .or_default()
-            .push(event.version);
-    }
-    for versions in by_master.values() {
-        assert!(
-            versions.windows(2).all(|w| w[0] < w[1]),
-            "out of order: {versions:?}"
-        );
-    }
+    assert_in_order_per_entity(&handled);
     assert!(recorder.overlaps.lock().unwrap().is_empty());
     let _ = (stop_a.send(true), stop_b.send(true));
     task_a.await.unwrap();

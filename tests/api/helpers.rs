@@ -89,6 +89,20 @@ pub async fn spawn_app_with(localization: Option<Localization>) -> TestApp {
     spawn_app_on(url, Some(database), localization, HttpOptions::default()).await
 }
 
+/// The app with a localization worker using the pseudo translator (`en` → `es`).
+pub async fn spawn_localized_app() -> TestApp {
+    use metadata_synergy::localization::{LocalizationConfig, TranslatorConfig, from_config};
+    let translator = from_config(&TranslatorConfig::Pseudo).expect("pseudo translator");
+    spawn_app_with(Some(Localization {
+        translator,
+        config: LocalizationConfig {
+            source_locale: "en".into(),
+            default_target_locales: vec!["es".into()],
+        },
+    }))
+    .await
+}
+
 /// The app with these HTTP options.
 pub async fn spawn_app_with_http(http: HttpOptions) -> TestApp {
     let (url, database) = fresh_database().await;

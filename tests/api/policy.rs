@@ -3,12 +3,10 @@
 
 use std::time::Duration;
 
-use metadata_synergy::localization::{LocalizationConfig, TranslatorConfig, from_config};
-use metadata_synergy::runtime::Localization;
 use serde_json::{Value, json};
 
 use crate::auth::{claims, hs256, post, secured_app};
-use crate::helpers::{TestApp, create_campaign, merge_key_sql, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, create_campaign, merge_key_sql, spawn_app};
 
 const SET_POLICY: &str = include_str!("../operations/set_metadata_policy.graphql");
 const VIOLATIONS: &str = include_str!("../operations/policy_violations.graphql");
@@ -294,15 +292,7 @@ async fn raw_sql_writes_that_break_the_policy_are_recorded_by_the_audit() {
 
 #[tokio::test]
 async fn localization_writes_are_checked_against_the_policy_too() {
-    let translator = from_config(&TranslatorConfig::Pseudo).expect("pseudo translator");
-    let app = spawn_app_with(Some(Localization {
-        translator,
-        config: LocalizationConfig {
-            source_locale: "en".into(),
-            default_target_locales: vec!["es".into()],
-        },
-    }))
-    .await;
+    let app = crate::helpers::spawn_localized_app().await;
     // Translations may only be written for `fr`: the worker's `es` write breaks the policy.
     let schema = json!({ "properties": { "service_specific": { "properties": { "localization": {
         "properties": { "scripts_translations": { "propertyNames": { "const": "fr" } } } } } } } });

@@ -5,11 +5,9 @@
 use std::time::Duration;
 
 use metadata_synergy::entity_types::EntityType;
-use metadata_synergy::localization::{LocalizationConfig, TranslatorConfig, from_config};
-use metadata_synergy::runtime::Localization;
 use serde_json::{Value, json};
 
-use crate::helpers::{merge_key_sql, spawn_app, spawn_app_with, uuid};
+use crate::helpers::{merge_key_sql, spawn_app, uuid};
 
 #[tokio::test]
 async fn the_registry_and_the_database_list_the_same_entity_types() {
@@ -196,15 +194,7 @@ async fn vouchers_sync_both_ways_record_events_and_resolve_as_federation_entitie
 
 #[tokio::test]
 async fn voucher_scripts_are_localized_by_the_generic_worker() {
-    let translator = from_config(&TranslatorConfig::Pseudo).expect("pseudo");
-    let app = spawn_app_with(Some(Localization {
-        translator,
-        config: LocalizationConfig {
-            source_locale: "en".into(),
-            default_target_locales: vec!["es".into()],
-        },
-    }))
-    .await;
+    let app = crate::helpers::spawn_localized_app().await;
     let metadata = json!({ "service_specific": { "localization": { "scripts": { "headline": "Save {percent}% today" } } } });
     let created = app
         .graphql(
