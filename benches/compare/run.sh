@@ -99,7 +99,8 @@ PGL_VERSION=$(node -p "require('$NODE_DIR/node_modules/postgraphile/package.json
 
 # ---------------------------------------------------------------- database
 log "creating database $DB"
-psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB" >/dev/null
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "SET client_min_messages = warning" \
+  -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB" >/dev/null
 DB_CREATED=1
 q() { psql -X -q -v ON_ERROR_STOP=1 -At -d "$DB" "$@"; }
 
