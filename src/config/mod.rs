@@ -87,7 +87,7 @@ pub struct LocalizationArgs {
         global = true
     )]
     pub translator: TranslatorKind,
-    /// Base URL of the DeepL or LibreTranslate API (http:// or a TLS-terminating proxy).
+    /// Base URL of the DeepL or LibreTranslate API (`https://…` or `http://…`).
     #[arg(long, env = "TRANSLATOR_URL", global = true)]
     pub translator_url: Option<String>,
     /// API key of the DeepL or LibreTranslate API.
@@ -98,6 +98,10 @@ pub struct LocalizationArgs {
         global = true
     )]
     pub translator_api_key: Option<String>,
+    /// PEM file of extra root certificates the translator's HTTPS server may chain to (a
+    /// private CA), trusted besides the system's.
+    #[arg(long, env = "TRANSLATOR_CA_FILE", global = true)]
+    pub translator_ca_file: Option<std::path::PathBuf>,
     /// Timeout of one translator request, in seconds.
     #[arg(
         long,
@@ -167,12 +171,14 @@ impl LocalizationArgs {
                     .ok_or("DeepL needs --translator-api-key / TRANSLATOR_API_KEY")?,
                 timeout,
                 retries: 3,
+                ca_file: self.translator_ca_file.clone(),
             },
             TranslatorKind::Libretranslate => TranslatorConfig::LibreTranslate {
                 url: url()?,
                 api_key: self.translator_api_key.clone(),
                 timeout,
                 retries: 3,
+                ca_file: self.translator_ca_file.clone(),
             },
         })
     }

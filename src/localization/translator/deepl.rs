@@ -201,6 +201,7 @@ mod tests {
             api_key: "test-key".into(),
             timeout: Duration::from_millis(timeout_ms),
             retries,
+            ca_file: None,
         };
         from_config(&cfg).expect("deepl client")
     }
@@ -333,6 +334,7 @@ mod tests {
             api_key: "wrong".into(),
             timeout: Duration::from_secs(2),
             retries: 3,
+            ca_file: None,
         };
         let err = from_config(&cfg)
             .expect("client")
@@ -390,24 +392,33 @@ mod tests {
     }
 
     #[test]
-    fn rejects_https_and_missing_key() {
-        let https = TranslatorConfig::DeepL {
-            url: "https://api.deepl.com".into(),
+    fn rejects_unusable_urls_ca_files_and_a_missing_key() {
+        let config = |url: &str, ca_file: Option<&str>| TranslatorConfig::DeepL {
+            url: url.into(),
             api_key: "s3cret-key".into(),
             timeout: Duration::from_secs(1),
             retries: 0,
+            ca_file: ca_file.map(Into::into),
         };
+        assert!(from_config(&config("https://api.deepl.com", None)).is_ok());
         assert!(
-            matches!(from_config(&https), Err(TranslateError::Provider(m)) if m.contains("http://"))
+            matches!(from_config(&config("ftp://api.deepl.com", None)), Err(TranslateError::Provider(m)) if m.contains("https://"))
         );
+        let missing = config("https://api.deepl.com", Some("/nonexistent/ca.pem"));
+        assert!(
+            matches!(from_config(&missing), Err(TranslateError::Provider(m)) if m.contains("CA file"))
+        );
+        let not_pem = config("https://api.deepl.com", Some("Cargo.toml"));
+        assert!(from_config(&not_pem).is_err());
         let nokey = TranslatorConfig::DeepL {
             url: "http://127.0.0.1:1".into(),
             api_key: " ".into(),
             timeout: Duration::from_secs(1),
             retries: 0,
+            ca_file: None,
         };
         assert!(from_config(&nokey).is_err());
-        let shown = format!("{https:?}");
+        let shown = format!("{:?}", config("https://api.deepl.com", None));
         assert!(
             shown.contains("api.deepl.com") && !shown.contains("s3cret"),
             "{shown}"

@@ -119,6 +119,7 @@ mod tests {
             api_key: api_key.map(str::to_owned),
             timeout: Duration::from_secs(2),
             retries,
+            ca_file: None,
         };
         from_config(&cfg).expect("libretranslate client")
     }

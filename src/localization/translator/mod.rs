@@ -8,6 +8,8 @@ pub mod apertium;
 pub mod deepl;
 pub mod libretranslate;
 pub mod pseudo;
+#[cfg(test)]
+mod tls_tests;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -67,7 +69,7 @@ pub enum TranslatorConfig {
     },
     /// The DeepL JSON API (`POST {url}/v2/translate`).
     DeepL {
-        /// Base URL, e.g. `http://deepl-proxy:8080` (plain HTTP: this build has no TLS).
+        /// Base URL, e.g. `https://api-free.deepl.com`.
         url: String,
         /// The DeepL authentication key.
         api_key: String,
@@ -75,10 +77,12 @@ pub enum TranslatorConfig {
         timeout: Duration,
         /// Retries after a timeout, connection failure, 5xx or 429.
         retries: u32,
+        /// PEM file of extra trusted root certificates (a private CA), besides the system's.
+        ca_file: Option<PathBuf>,
     },
     /// A LibreTranslate server (`POST {url}/translate`).
     LibreTranslate {
-        /// Base URL, e.g. `http://127.0.0.1:5000` (plain HTTP: this build has no TLS).
+        /// Base URL, e.g. `http://127.0.0.1:5000` or `https://translate.example.org`.
         url: String,
         /// API key, sent only when configured.
         api_key: Option<String>,
@@ -86,6 +90,8 @@ pub enum TranslatorConfig {
         timeout: Duration,
         /// Retries after a timeout, connection failure, 5xx or 429.
         retries: u32,
+        /// PEM file of extra trusted root certificates (a private CA), besides the system's.
+        ca_file: Option<PathBuf>,
     },
 }
 
@@ -101,6 +107,7 @@ impl std::fmt::Debug for TranslatorConfig {
                 url,
                 timeout,
                 retries,
+                ca_file,
                 ..
             } => f
                 .debug_struct("DeepL")
@@ -108,18 +115,21 @@ impl std::fmt::Debug for TranslatorConfig {
                 .field("api_key", &"<hidden>")
                 .field("timeout", timeout)
                 .field("retries", retries)
+                .field("ca_file", ca_file)
                 .finish(),
             Self::LibreTranslate {
                 url,
                 api_key,
                 timeout,
                 retries,
+                ca_file,
             } => f
                 .debug_struct("LibreTranslate")
                 .field("url", url)
                 .field("api_key", &hidden(api_key))
                 .field("timeout", timeout)
                 .field("retries", retries)
+                .field("ca_file", ca_file)
                 .finish(),
         }
     }
@@ -128,7 +138,7 @@ impl std::fmt::Debug for TranslatorConfig {
 /// Builds the translator described by `cfg`.
 ///
 /// Fails with [`TranslateError::Provider`] for an unusable configuration (an URL that is not
-/// `http://` — this build carries no TLS stack — or an empty DeepL key).
+/// `http://` or `https://`, an unreadable CA file, or an empty DeepL key).
 pub fn from_config(cfg: &TranslatorConfig) -> Result<Arc<dyn Translator>, TranslateError> {
     Ok(match cfg {
         TranslatorConfig::Pseudo => Arc::new(pseudo::PseudoTranslator),
@@ -140,11 +150,12 @@ pub fn from_config(cfg: &TranslatorConfig) -> Result<Arc<dyn Translator>, Transl
             api_key,
             timeout,
             retries,
+            ca_file,
         } => {
             if api_key.trim().is_empty() {
                 return Err(TranslateError::Provider("DeepL needs an API key".into()));
             }
-            let http = HttpClient::new(url, *timeout, *retries)?;
+            let http = HttpClient::new(url, *timeout, *retries, ca_file.as_deref())?;
             Arc::new(deepl::DeepLTranslator::new(http, api_key.clone()))
         }
         TranslatorConfig::LibreTranslate {
@@ -152,8 +163,9 @@ pub fn from_config(cfg: &TranslatorConfig) -> Result<Arc<dyn Translator>, Transl
             api_key,
             timeout,
             retries,
+            ca_file,
         } => {
-            let http = HttpClient::new(url, *timeout, *retries)?;
+            let http = HttpClient::new(url, *timeout, *retries, ca_file.as_deref())?;
             Arc::new(libretranslate::LibreTranslateTranslator::new(
                 http,
                 api_key.clone(),
@@ -191,19 +203,35 @@ pub(crate) struct HttpFailure {
 }
 
 impl HttpClient {
-    /// Validates `base_url` (plain `http://` only) and builds a client with `timeout`.
+    /// Validates `base_url` (`http://` or `https://`) and builds a client with `timeout` that
+    /// trusts the system's root certificates plus those in `ca_file` (PEM).
     pub(crate) fn new(
         base_url: &str,
         timeout: Duration,
         retries: u32,
+        ca_file: Option<&std::path::Path>,
     ) -> Result<Self, TranslateError> {
-        if !base_url.starts_with("http://") {
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
             return Err(TranslateError::Provider(
-                "the translation service URL must start with http:// (this build has no TLS; use a TLS-terminating proxy)".into(),
+                "the translation service URL must start with http:// or https://".into(),
             ));
         }
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
+        let mut builder = reqwest::Client::builder().timeout(timeout);
+        if let Some(path) = ca_file {
+            let unusable = |why: String| {
+                TranslateError::Provider(format!("the CA file {}: {why}", path.display()))
+            };
+            let pem = std::fs::read(path).map_err(|e| unusable(e.to_string()))?;
+            let roots =
+                reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| unusable(e.to_string()))?;
+            if roots.is_empty() {
+                return Err(unusable("no PEM certificate in it".into()));
+            }
+            for root in roots {
+                builder = builder.add_root_certificate(root);
+            }
+        }
+        let client = builder
             .build()
             .map_err(|e| TranslateError::Provider(format!("cannot build HTTP client: {e}")))?;
         Ok(Self {
