@@ -102,7 +102,7 @@ pub struct LocalizationArgs {
     /// private CA), trusted besides the system's.
     #[arg(long, env = "TRANSLATOR_CA_FILE", global = true)]
     pub translator_ca_file: Option<std::path::PathBuf>,
-    /// Timeout of one translator request, in seconds.
+    /// Timeout of one translator request (or apertium run), in seconds.
     #[arg(
         long,
         env = "TRANSLATOR_TIMEOUT_SECS",
@@ -162,6 +162,7 @@ impl LocalizationArgs {
             TranslatorKind::Pseudo => TranslatorConfig::Pseudo,
             TranslatorKind::Apertium => TranslatorConfig::Apertium {
                 binary: self.apertium_binary.clone(),
+                timeout,
             },
             TranslatorKind::Deepl => TranslatorConfig::DeepL {
                 url: url()?,

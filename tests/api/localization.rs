@@ -374,6 +374,7 @@ async fn after_a_worker_crash_everything_is_translated_once() {
 async fn apertium_translates_english_to_spanish_keeping_placeholders() {
     let Ok(translator) = from_config(&TranslatorConfig::Apertium {
         binary: "apertium".into(),
+        timeout: Duration::from_secs(60),
     }) else {
         panic!("the apertium translator could not be configured");
     };

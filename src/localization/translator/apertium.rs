@@ -9,12 +9,17 @@
 //! not sent, and the leading/trailing whitespace of each output line is replaced by that
 //! of its source segment.
 //!
-//! The tool is run in a blocking task (`spawn_blocking`) with `std::process`, as this
-//! crate's tokio build has no `process` feature; there is no timeout on the process.
+//! Each run has a time limit (the translator timeout); a run over it is killed. The list of
+//! installed modes (`apertium -l`) is cached for a minute.
 
-use std::io::Write;
+use std::collections::HashSet;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::AsyncWriteExt;
+use tokio::process::Command;
 
 use futures_util::future::BoxFuture;
 
@@ -36,50 +41,94 @@ pub fn mode_for(source: &str, target: &str) -> Option<&'static str> {
         .map(|(_, _, mode)| *mode)
 }
 
+impl ApertiumTranslator {
+    /// `apertium -l`, read at most once per [`MODES_TTL`].
+    async fn installed_modes(&self) -> Result<Arc<HashSet<String>>, TranslateError> {
+        if let Ok(cached) = self.modes.lock()
+            && let Some((at, modes)) = cached.as_ref()
+            && at.elapsed() < MODES_TTL
+        {
+            return Ok(modes.clone());
+        }
+        let listed = self.run(vec!["-l".into()], String::new()).await?;
+        let modes: Arc<HashSet<String>> = Arc::new(
+            String::from_utf8_lossy(&listed.stdout)
+                .lines()
+                .map(|line| line.trim().to_owned())
+                .filter(|line| !line.is_empty())
+                .collect(),
+        );
+        if let Ok(mut cached) = self.modes.lock() {
+            *cached = Some((Instant::now(), modes.clone()));
+        }
+        Ok(modes)
+    }
+}
+
 /// The Apertium provider ("apertium").
+/// How long the list of installed modes is trusted.
+const MODES_TTL: Duration = Duration::from_secs(60);
+
+/// The installed modes and when they were listed.
+type ModeCache = Arc<Mutex<Option<(Instant, Arc<HashSet<String>>)>>>;
+
 #[derive(Debug, Clone)]
 pub struct ApertiumTranslator {
     binary: PathBuf,
+    timeout: Duration,
+    modes: ModeCache,
 }
 
 impl ApertiumTranslator {
     /// A translator running the `apertium` executable at `binary` (a bare name is looked up
-    /// in `PATH`).
-    pub fn new(binary: PathBuf) -> Self {
-        Self { binary }
+    /// in `PATH`), each run killed after `timeout`.
+    pub fn new(binary: PathBuf, timeout: Duration) -> Self {
+        Self {
+            binary,
+            timeout,
+            modes: Arc::default(),
+        }
     }
 
-    /// Runs the binary with `args`, feeding `input` on stdin.
+    /// Runs the binary with `args`, feeding `input` on stdin; kills it after the timeout.
     async fn run(&self, args: Vec<String>, input: String) -> Result<Output, TranslateError> {
-        let binary = self.binary.clone();
-        let shown = binary.display().to_string();
-        let job = tokio::task::spawn_blocking(move || -> std::io::Result<Output> {
-            let mut child = Command::new(&binary)
-                .args(&args)
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()?;
-            let mut stdin = child
-                .stdin
-                .take()
-                .ok_or_else(|| std::io::Error::other("no stdin pipe"))?;
-            std::thread::scope(|scope| {
-                // Written from another thread so a full stdout pipe cannot deadlock us.
-                let writer = scope.spawn(move || stdin.write_all(input.as_bytes()));
-                let output = child.wait_with_output();
-                match writer.join() {
-                    Ok(Err(e)) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e),
-                    _ => output,
-                }
-            })
-        });
-        let output = job
-            .await
-            .map_err(|e| TranslateError::Provider(format!("apertium task failed: {e}")))?
+        let shown = self.binary.display().to_string();
+        let mut child = Command::new(&self.binary)
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
             .map_err(|e| {
                 TranslateError::Provider(format!("cannot run apertium at {shown}: {e}"))
             })?;
+        let mut stdin = child
+            .stdin
+            .take()
+            .ok_or_else(|| TranslateError::Provider("apertium has no stdin pipe".into()))?;
+        // Written while the output is read, so that a full stdout pipe cannot deadlock us.
+        let write = async move {
+            let written = stdin.write_all(input.as_bytes()).await;
+            drop(stdin);
+            written
+        };
+        let run = async { tokio::join!(write, child.wait_with_output()) };
+        let (written, output) = tokio::time::timeout(self.timeout, run).await.map_err(|_| {
+            TranslateError::Provider(format!(
+                "apertium did not finish within {} s (killed)",
+                self.timeout.as_secs_f64()
+            ))
+        })?;
+        let output = output
+            .map_err(|e| TranslateError::Provider(format!("apertium at {shown} failed: {e}")))?;
+        if let Err(error) = written
+            && error.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            return Err(TranslateError::Provider(format!(
+                "writing to apertium failed: {error}"
+            )));
+        }
         if output.status.success() {
             return Ok(output);
         }
@@ -112,11 +161,7 @@ impl ApertiumTranslator {
                 known.join(", ")
             )));
         };
-        let listed = self.run(vec!["-l".into()], String::new()).await?;
-        if String::from_utf8_lossy(&listed.stdout)
-            .lines()
-            .any(|l| l.trim() == mode)
-        {
+        if self.installed_modes().await?.contains(mode) {
             Ok(mode)
         } else {
             Err(unsupported(format!(
@@ -189,6 +234,7 @@ impl Translator for ApertiumTranslator {
 mod tests {
     use super::*;
     use std::path::Path;
+    use std::process::Command;
 
     /// Whether the real engine can be tested; with `REQUIRE_APERTIUM` set (as `.ci/run`
     /// sets it) a missing engine fails the test instead of skipping it.
@@ -211,7 +257,7 @@ mod tests {
         if !apertium_present() {
             return;
         }
-        let t = ApertiumTranslator::new("apertium".into());
+        let t = ApertiumTranslator::new("apertium".into(), Duration::from_secs(60));
         let texts = vec![
             "Hello world".to_owned(),
             "I have __PH0__ apples".to_owned(),
@@ -254,7 +300,7 @@ mod tests {
 
     #[tokio::test]
     async fn unmapped_pair_is_unsupported_locale() {
-        let t = ApertiumTranslator::new("apertium".into());
+        let t = ApertiumTranslator::new("apertium".into(), Duration::from_secs(60));
         let err = t.translate("en", "ja", &["Hello".to_owned()]).await;
         assert!(
             matches!(&err, Err(TranslateError::UnsupportedLocale { target, reason }) if target == "ja" && reason.contains("no language pair")),
@@ -286,7 +332,7 @@ mod tests {
     #[tokio::test]
     async fn line_protocol_with_a_fake_binary() {
         let bin = fake_apertium("eng-spa");
-        let t = ApertiumTranslator::new(bin.clone());
+        let t = ApertiumTranslator::new(bin.clone(), Duration::from_secs(60));
         let texts = vec![
             " two\nlines ".to_owned(),
             "   ".to_owned(),
@@ -311,8 +357,49 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_hung_engine_is_killed_at_the_timeout_and_modes_are_listed_once() {
+        let dir = std::env::temp_dir().join(format!("slow-apertium-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let (bin, calls) = (dir.join("apertium"), dir.join("listed"));
+        let script = format!(
+            "#!/bin/sh\nPATH=/usr/bin:/bin\nif [ \"$1\" = -l ]; then echo x >> {}; echo '  eng-spa'; exit 0; fi\nexec sleep 30\n",
+            calls.display()
+        );
+        std::fs::write(&bin, script).expect("write script");
+        std::fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod");
+        for _ in 0..50 {
+            if Command::new(&bin).arg("-l").output().is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = std::fs::remove_file(&calls);
+        let t = ApertiumTranslator::new(bin.clone(), Duration::from_millis(300));
+        for _ in 0..2 {
+            let started = Instant::now();
+            let err = t.translate("en", "es", &["Hi".to_owned()]).await;
+            assert!(
+                matches!(&err, Err(TranslateError::Provider(m)) if m.contains("did not finish")),
+                "{err:?}"
+            );
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "killed, not waited for"
+            );
+        }
+        let listed = std::fs::read_to_string(&calls).unwrap_or_default();
+        assert_eq!(
+            listed.lines().count(),
+            1,
+            "`apertium -l` ran once for two translations"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
     async fn missing_binary_is_a_provider_error() {
-        let t = ApertiumTranslator::new("/nonexistent/apertium".into());
+        let t = ApertiumTranslator::new("/nonexistent/apertium".into(), Duration::from_secs(60));
         let err = t.translate("en", "es", &["Hi".to_owned()]).await;
         assert!(
             matches!(&err, Err(TranslateError::Provider(m)) if m.contains("cannot run apertium")),

@@ -66,6 +66,8 @@ pub enum TranslatorConfig {
     Apertium {
         /// Path of the `apertium` executable.
         binary: PathBuf,
+        /// The longest one run may take; then it is killed.
+        timeout: Duration,
     },
     /// The DeepL JSON API (`POST {url}/v2/translate`).
     DeepL {
@@ -100,9 +102,11 @@ impl std::fmt::Debug for TranslatorConfig {
         let hidden = |key: &Option<String>| key.as_ref().map(|_| "<hidden>");
         match self {
             Self::Pseudo => f.write_str("Pseudo"),
-            Self::Apertium { binary } => {
-                f.debug_struct("Apertium").field("binary", binary).finish()
-            }
+            Self::Apertium { binary, timeout } => f
+                .debug_struct("Apertium")
+                .field("binary", binary)
+                .field("timeout", timeout)
+                .finish(),
             Self::DeepL {
                 url,
                 timeout,
@@ -142,8 +146,8 @@ impl std::fmt::Debug for TranslatorConfig {
 pub fn from_config(cfg: &TranslatorConfig) -> Result<Arc<dyn Translator>, TranslateError> {
     Ok(match cfg {
         TranslatorConfig::Pseudo => Arc::new(pseudo::PseudoTranslator),
-        TranslatorConfig::Apertium { binary } => {
-            Arc::new(apertium::ApertiumTranslator::new(binary.clone()))
+        TranslatorConfig::Apertium { binary, timeout } => {
+            Arc::new(apertium::ApertiumTranslator::new(binary.clone(), *timeout))
         }
         TranslatorConfig::DeepL {
             url,
