@@ -4,6 +4,10 @@
 /// `metadata_entity_object!(Type, EntityType::Variant, { own fields… })` implements the
 /// object `Type(model)` with `id`, `entityType`, the own fields, `metadata`,
 /// `metadataMaster`, `translations`, `translationStatus`, `createdAt` and `updatedAt`.
+///
+/// Entities may be loaded without their document (it reads as `null`) when the selection
+/// does not read it: a field added here that reads `self.0.metadata` must be listed in
+/// `ENTITY_DOCUMENT_FIELDS` (`src/graphql/loaders.rs`).
 macro_rules! metadata_entity_object {
     ($(#[$doc:meta])* $object:ident, $entity_type:expr, { $($own:tt)* }) => {
         $(#[$doc])*

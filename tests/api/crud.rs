@@ -271,6 +271,12 @@ async fn pages_follow_cursors_to_the_end() {
 async fn master_documents_are_read_exactly_when_selected() {
     let app = spawn_app().await;
     let (id, master_id) = create_campaign(&app, json!({ "a": 1 })).await;
+    let reads_master_document = |statements: Vec<String>| {
+        statements
+            .iter()
+            .any(|sql| sql.contains("\"_metadata_master\".\"metadata\""))
+    };
+    app.reset_statement_count();
     let header = app
         .graphql(
             "query($id: UUID!) { campaign(id: $id) { metadataMaster { id version entityId } } }",
@@ -278,6 +284,11 @@ async fn master_documents_are_read_exactly_when_selected() {
         )
         .await
         .expect_data();
+    assert!(
+        !reads_master_document(app.statements()),
+        "{:#?}",
+        app.statements()
+    );
     let master = &header["campaign"]["metadataMaster"];
     assert_eq!(master["id"], json!(master_id.to_string()));
     assert_eq!(
@@ -290,7 +301,9 @@ async fn master_documents_are_read_exactly_when_selected() {
          fragment Doc on MetadataMaster { metadata inSync }",
         "query($id: UUID!) { campaign(id: $id) { metadataMaster { version ... on MetadataMaster { metadata inSync } } } }",
     ] {
+        app.reset_statement_count();
         let data = app.graphql(query, json!({ "id": id })).await.expect_data();
+        assert!(reads_master_document(app.statements()), "{query}");
         let master = &data["campaign"]["metadataMaster"];
         assert_eq!(master["metadata"]["a"], json!(1), "{query}");
         assert_eq!(master["inSync"], json!(true), "{query}");

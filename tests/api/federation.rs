@@ -157,10 +157,16 @@ async fn entities_read_documents_exactly_when_selected() {
             true,
         ),
     ] {
+        app.reset_statement_count();
         let data = app
             .graphql(query, json!({ "r": representations }))
             .await
             .expect_data();
+        let reads_document = app
+            .statements()
+            .iter()
+            .any(|sql| sql.contains("\"service_campaign_main\".\"metadata\""));
+        assert_eq!(reads_document, document_selected, "{query}");
         let entity = &data["_entities"][0];
         if document_selected {
             assert_eq!(entity["metadata"]["k"], json!("v"), "{query}");

@@ -1,7 +1,6 @@
 //! `spawn_app()`: a migrated database of its own and the app listening on 127.0.0.1:0.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use metadata_synergy::runtime::Localization;
 use metadata_synergy::server::HttpOptions;
@@ -15,7 +14,8 @@ pub struct TestApp {
     pub database_url: String,
     pub db: DatabaseConnection,
     pub client: reqwest::Client,
-    statements: Arc<AtomicUsize>,
+    /// The SQL of every statement the API's pool ran since the last reset.
+    statements: Arc<Mutex<Vec<String>>>,
     shutdown: Option<oneshot::Sender<()>>,
     running: Option<metadata_synergy::runtime::Running>,
     database: Option<DatabaseGuard>,
@@ -132,10 +132,10 @@ async fn spawn_app_on(
             .try_init();
     }
     let mut db = metadata_synergy::db::connect(&url).await.expect("connect");
-    let statements = Arc::new(AtomicUsize::new(0));
-    let counter = statements.clone();
-    db.set_metric_callback(move |_| {
-        counter.fetch_add(1, Ordering::SeqCst);
+    let statements = Arc::new(Mutex::new(Vec::new()));
+    let log = statements.clone();
+    db.set_metric_callback(move |info| {
+        log.lock().unwrap().push(info.statement.sql.clone());
     });
     metadata_synergy::db::migrate(&db).await.expect("migrate");
     let listener = metadata_synergy::server::bind("127.0.0.1:0".parse().unwrap())
@@ -252,11 +252,16 @@ impl TestApp {
     }
 
     pub fn reset_statement_count(&self) {
-        self.statements.store(0, Ordering::SeqCst);
+        self.statements.lock().unwrap().clear();
     }
 
     pub fn statement_count(&self) -> usize {
-        self.statements.load(Ordering::SeqCst)
+        self.statements.lock().unwrap().len()
+    }
+
+    /// The SQL of the statements run since the last reset.
+    pub fn statements(&self) -> Vec<String> {
+        self.statements.lock().unwrap().clone()
     }
 
     /// Raw SQL with `$1`-style placeholders on either backend (another service's write path).
