@@ -20,11 +20,6 @@ use crate::sync::EntityType;
 /// The consumer name of the policy audit.
 pub const AUDIT_CONSUMER: &str = "policy-audit";
 
-/// Registers the audit consumer (when the first policy is set, so that events are only
-/// kept for it once there is something to check them against).
-pub(super) const REGISTER_AUDIT_CONSUMER: &str = "INSERT INTO _metadata_consumers (name, max_attempts) \
-     VALUES ('policy-audit', 8) ON CONFLICT (name) DO NOTHING";
-
 pub struct PolicyAudit {
     db: DatabaseConnection,
 }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use entity::metadata_policy;
+use sea_orm::sea_query::{Alias, InsertStatement, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, QueryTrait, SqliteTransactionMode, TransactionOptions,
@@ -13,8 +14,7 @@ use sea_orm::{
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::audit::REGISTER_AUDIT_CONSUMER;
-use super::{Grants, Policy, PolicyError, ProtectedPath};
+use super::{AUDIT_CONSUMER, Grants, Policy, PolicyError, ProtectedPath};
 use crate::db::is_unique_violation;
 use crate::sync::EntityType;
 
@@ -144,12 +144,9 @@ pub async fn set_policy(
     draft: PolicyDraft,
 ) -> Result<Arc<Policy>, PolicyError> {
     let entity_type = draft.entity_type;
-    Policy::compile(
-        entity_type,
-        1,
-        draft.schema.clone(),
-        draft.protected_paths.clone(),
-    )?;
+    let protected_paths = serde_json::to_value(&draft.protected_paths)
+        .map_err(|e| PolicyError::Invalid(format!("protected paths: {e}")))?;
+    let mut policy = Policy::compile(entity_type, 1, draft.schema.clone(), draft.protected_paths)?;
     // SQLite: take the write lock first; a read that later wants to write could not wait.
     let tx = db.begin_with_options(write_first()).await?;
     let latest: Option<i32> = metadata_policy::Entity::find()
@@ -166,7 +163,7 @@ pub async fn set_policy(
         entity_type: Set(entity_type.as_str().to_owned()),
         version: Set(latest.unwrap_or(0) + 1),
         schema: Set(draft.schema),
-        protected_paths: Set(serde_json::to_value(&draft.protected_paths).unwrap_or_default()),
+        protected_paths: Set(protected_paths),
         actor: Set(draft.actor),
         created_at: Set(chrono::Utc::now()),
     };
@@ -177,9 +174,29 @@ pub async fn set_policy(
             true => PolicyError::Conflict(entity_type.as_str()),
             false => PolicyError::Database(error),
         })?;
-    tx.execute_unprepared(REGISTER_AUDIT_CONSUMER).await?;
+    tx.execute(&register_audit_consumer()).await?;
     tx.commit().await?;
-    remember(inserted)
+    // The row as stored, with the validator compiled above.
+    policy.id = inserted.id;
+    policy.version = inserted.version;
+    policy.actor = inserted.actor;
+    policy.created_at = inserted.created_at;
+    Ok(cache(Arc::new(policy)))
+}
+
+/// Registers the audit consumer (when a policy is set, so that events are only kept for it
+/// once there is something to check them against); one already registered stays as it is.
+fn register_audit_consumer() -> InsertStatement {
+    Query::insert()
+        .into_table(Alias::new("_metadata_consumers"))
+        .columns([Alias::new("name"), Alias::new("max_attempts")])
+        .values_panic([AUDIT_CONSUMER.into(), 8.into()])
+        .on_conflict(
+            OnConflict::column(Alias::new("name"))
+                .do_nothing()
+                .to_owned(),
+        )
+        .to_owned()
 }
 
 fn write_first() -> TransactionOptions {
@@ -194,13 +211,15 @@ fn compiled(id: Uuid) -> Option<Arc<Policy>> {
 }
 
 fn remember(row: metadata_policy::Model) -> Result<Arc<Policy>, PolicyError> {
-    let id = row.id;
-    let policy = Arc::new(Policy::from_row(row)?);
+    Ok(cache(Arc::new(Policy::from_row(row)?)))
+}
+
+fn cache(policy: Arc<Policy>) -> Arc<Policy> {
     if let Ok(mut cache) = COMPILED.lock() {
         if cache.len() >= MAX_COMPILED {
             cache.clear();
         }
-        cache.insert(id, policy.clone());
+        cache.insert(policy.id, policy.clone());
     }
-    Ok(policy)
+    policy
 }
