@@ -14,5 +14,6 @@ pub mod graphql;
 pub mod localization;
 pub mod policy;
 pub mod runtime;
+pub mod search;
 pub mod server;
 pub mod sync;

@@ -17,6 +17,7 @@ mod m0008_sqlite_json_compare;
 mod m0010_metadata_policies;
 mod m0011_delivery_heads;
 mod m0012_no_notify_in_triggers;
+mod m0013_metadata_gin;
 pub mod sync_triggers;
 
 pub use entity_migration::EntityMigration;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_metadata_policies::Migration),
             Box::new(m0011_delivery_heads::Migration),
             Box::new(m0012_no_notify_in_triggers::Migration),
+            Box::new(m0013_metadata_gin::Migration),
         ]
     }
 }

@@ -8,6 +8,6 @@ mod record;
 pub use crate::entity_types::{Record, find_records};
 pub use error::CatalogError;
 pub use record::{
-    CatalogEntity, Documents, NewRow, OwnColumns, create, delete, find, find_many, page,
-    require_text, update,
+    CatalogEntity, Documents, NewRow, OwnColumns, create, delete, find, find_many, require_text,
+    update,
 };

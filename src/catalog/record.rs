@@ -4,7 +4,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend,
     DatabaseConnection, EntityTrait, IdenStatic, IntoActiveModel, Iterable, QueryFilter,
-    QueryOrder, QuerySelect,
+    QuerySelect,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -122,24 +122,6 @@ pub enum Documents {
     Read,
     /// The caller does not look at the documents: they read as JSON `null`.
     Skip,
-}
-
-/// One keyset page ordered by id (UUIDv7 ids make that creation order). Fetches `limit`
-/// rows; callers ask for one more than they show to learn whether more follow.
-pub async fn page<E: CatalogEntity>(
-    db: &impl ConnectionTrait,
-    after: Option<Uuid>,
-    limit: u64,
-) -> Result<Vec<E::Model>, CatalogError> {
-    let mut select = E::find();
-    if let Some(after) = after {
-        select = select.filter(E::id_column().gt(after));
-    }
-    Ok(select
-        .order_by_asc(E::id_column())
-        .limit(limit)
-        .all(db)
-        .await?)
 }
 
 /// Deletes an entity; its trigger deletes the master row in the same transaction.

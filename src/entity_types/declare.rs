@@ -133,18 +133,22 @@ macro_rules! entity_type {
                 self.$resolver(ctx, id).await
             }
 
-            #[doc = concat!($plural, " in creation order, a page at a time (`first` at most 100, default 20).")]
+            #[doc = concat!($plural, ", optionally filtered by their metadata, a page at a time (`first` at most 100, default 20; creation order by default).")]
             #[graphql(guard = "crate::auth::ScopeGuard(crate::auth::Scope::Read)")]
             async fn $many(
                 &self,
                 ctx: &async_graphql::Context<'_>,
+                filter: Option<$crate::graphql::MetadataFilter>,
+                order_by: Option<$crate::graphql::MetadataOrder>,
                 first: Option<i32>,
                 after: Option<String>,
             ) -> async_graphql::Result<
-                async_graphql::connection::Connection<$crate::graphql::IdCursor, $Type>,
+                async_graphql::connection::Connection<$crate::graphql::PageCursor, $Type>,
             > {
-                $crate::graphql::entity_page::<entity::$model::Entity, _>(ctx, first, after, $Type)
-                    .await
+                $crate::graphql::entity_page::<entity::$model::Entity, _>(
+                    ctx, filter, order_by, first, after, $Type,
+                )
+                .await
             }
 
             #[graphql(entity, guard = "crate::auth::ScopeGuard(crate::auth::Scope::Read)")]

@@ -9,18 +9,26 @@ use uuid::Uuid;
 
 use super::error::IntoGraphql;
 use super::mutation::{check_document, db, origin};
-use super::pagination::{IdCursor, PageRequest};
+use super::pagination::{PageCursor, PageRequest};
+use super::types::{MetadataFilter, MetadataOrder, search_filter};
 use crate::catalog::{self, CatalogEntity, OwnColumns};
+use crate::search;
 
-/// One keyset page of an entity type as a connection.
+/// One keyset page of an entity type as a connection, optionally filtered by metadata.
 pub async fn entity_page<E: CatalogEntity, N: OutputType>(
     ctx: &Context<'_>,
+    filter: Option<MetadataFilter>,
+    order_by: Option<MetadataOrder>,
     first: Option<i32>,
     after: Option<String>,
     node: impl Fn(E::Model) -> N,
-) -> Result<Connection<IdCursor, N>> {
-    let page = PageRequest::new(first, after)?;
-    let rows = catalog::page::<E>(db(ctx), page.after, page.fetch_limit())
+) -> Result<Connection<PageCursor, N>>
+where
+    E::Model: Send + Sync,
+{
+    let filter = search_filter(filter)?;
+    let page = PageRequest::new(first, after, order_by.into())?;
+    let rows = search::entities::<E>(db(ctx), page.query(filter.as_ref()))
         .await
         .graphql()?;
     Ok(page.connection(rows, E::id_of, node))

@@ -5,6 +5,7 @@ use async_graphql::ErrorExtensions;
 
 use crate::catalog::CatalogError;
 use crate::policy::{PolicyError, ViolationKind};
+use crate::search::SearchError;
 use crate::sync::SyncError;
 
 /// The `extensions.code` values this subgraph sends.
@@ -66,6 +67,15 @@ impl<T> IntoGraphql<T> for Result<T, CatalogError> {
             CatalogError::Conflict(message) => ErrorCode::Conflict.error(message),
             CatalogError::Sync(error) => sync_error(&error),
             CatalogError::Database(error) => internal(&error),
+        })
+    }
+}
+
+impl<T> IntoGraphql<T> for Result<T, SearchError> {
+    fn graphql(self) -> async_graphql::Result<T> {
+        self.map_err(|error| match error {
+            SearchError::Invalid(message) => ErrorCode::BadUserInput.error(message),
+            SearchError::Database(cause) => internal(&cause),
         })
     }
 }

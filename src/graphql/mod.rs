@@ -34,10 +34,12 @@ pub use http_get::changes_data;
 pub use limits::QueryLimits;
 pub use loaders::{load_master, load_master_for_selection, load_record, load_record_for_selection};
 pub use mutation::Mutation;
-pub use pagination::IdCursor;
+pub use pagination::PageCursor;
 pub use query::Query;
 pub use subscription::Subscription;
-pub use types::{MetadataMaster, TranslationStatus, status_of, translations_of};
+pub use types::{
+    MetadataFilter, MetadataMaster, MetadataOrder, TranslationStatus, status_of, translations_of,
+};
 
 /// Who sent the request (the token's subject, or a trusted `x-actor`), recorded with the events of its writes.
 #[derive(Clone, Debug, Default)]

@@ -5,12 +5,14 @@ use uuid::Uuid;
 
 use super::error::{IntoGraphql, internal};
 use super::loaders::{find_master, load_master_by_entity};
-use super::pagination::{IdCursor, PageRequest, page_size};
+use super::pagination::{PageCursor, PageRequest, page_size};
 use super::policy::PolicyQueries;
-use super::types::{DeadLetter, EntityType, MetadataMaster};
+use super::types::{
+    DeadLetter, EntityType, MetadataFilter, MetadataMaster, MetadataOrder, search_filter,
+};
 use crate::entity_types::EntityQueries;
 use crate::events::delivery;
-use crate::sync;
+use crate::search;
 
 /// Read access to entities and their metadata masters.
 #[derive(MergedObject, Default)]
@@ -40,21 +42,24 @@ impl MasterQueries {
         load_master_by_entity(ctx, entity_type.into(), entity_id).await
     }
 
-    /// Master rows, optionally of one entity type, a page at a time (`first` at most 100).
+    /// Master rows of every entity type or of one, optionally filtered by their metadata,
+    /// a page at a time (`first` at most 100, default 20; creation order by default).
     #[graphql(guard = "crate::auth::ScopeGuard(crate::auth::Scope::Read)")]
     async fn metadata_masters(
         &self,
         ctx: &Context<'_>,
         entity_type: Option<EntityType>,
+        filter: Option<MetadataFilter>,
+        order_by: Option<MetadataOrder>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Connection<IdCursor, MetadataMaster>> {
-        let page = PageRequest::new(first, after)?;
-        let rows = sync::page_masters(
+    ) -> Result<Connection<PageCursor, MetadataMaster>> {
+        let filter = search_filter(filter)?;
+        let page = PageRequest::new(first, after, order_by.into())?;
+        let rows = search::masters(
             db(ctx),
             entity_type.map(Into::into),
-            page.after,
-            page.fetch_limit(),
+            page.query(filter.as_ref()),
         )
         .await
         .graphql()?;

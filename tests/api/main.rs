@@ -18,6 +18,7 @@ mod policy;
 mod raw_sql;
 mod registry;
 mod sdl_docs;
+mod search;
 mod statements;
 mod subscriptions;
 mod ws;

@@ -179,6 +179,8 @@ CREATE TABLE {table} (
     updated_at timestamptz NOT NULL DEFAULT now()
 )
 ;;
+CREATE INDEX IF NOT EXISTS {table}_metadata_gin ON {table} USING gin (metadata jsonb_path_ops)
+;;
 CREATE TRIGGER metadata_sync_before BEFORE INSERT OR UPDATE ON {table}
     FOR EACH ROW EXECUTE FUNCTION metadata_sync_entity_before('{entity_type}')
 ;;

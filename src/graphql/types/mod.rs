@@ -4,6 +4,7 @@
 
 mod dead_letter;
 mod event;
+mod filter;
 mod master;
 mod policy;
 mod sync_result;
@@ -14,6 +15,7 @@ pub use crate::entity_types::MetadataEntity;
 pub use crate::entity_types::graphql_enum::EntityType;
 pub use dead_letter::DeadLetter;
 pub use event::MetadataEvent;
+pub use filter::{MetadataFilter, MetadataOrder, search_filter};
 pub use master::MetadataMaster;
 pub use policy::{MetadataPolicy, PolicyViolation, ProtectedPathInput, SetMetadataPolicyResult};
 pub use sync_result::MetadataSyncResult;

@@ -1,0 +1,118 @@
+//! Keyset pages of master rows or of one entity type's rows, filtered and ordered.
+
+use entity::metadata_master;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QueryResult, QuerySelect, Select,
+};
+
+use super::order::MASTER_TABLE;
+use super::sql::Sql;
+use super::{MetadataFilter, Order, Position, SearchError, postgres, sqlite};
+use crate::catalog::CatalogEntity;
+use crate::sync::EntityType;
+
+/// One page's request: which rows, in which order, after which position, how many.
+#[derive(Clone, Copy, Debug)]
+pub struct PageQuery<'a> {
+    pub filter: Option<&'a MetadataFilter>,
+    pub order: Order,
+    pub after: Option<Position>,
+    /// Rows to fetch (callers ask for one more than they show).
+    pub limit: u64,
+}
+
+/// A row with its sort key, from which the next page's position is made.
+#[derive(Clone, Debug)]
+pub struct Keyed<M> {
+    pub model: M,
+    pub key: i64,
+}
+
+impl<M: FromQueryResult> FromQueryResult for Keyed<M> {
+    fn from_query_result(row: &QueryResult, prefix: &str) -> Result<Self, DbErr> {
+        Ok(Keyed {
+            model: M::from_query_result(row, prefix)?,
+            key: row.try_get(prefix, SORT_KEY)?,
+        })
+    }
+}
+
+const SORT_KEY: &str = "sort_key";
+
+/// Master rows, of every entity type or of one.
+pub async fn masters(
+    db: &impl ConnectionTrait,
+    entity_type: Option<EntityType>,
+    query: PageQuery<'_>,
+) -> Result<Vec<Keyed<metadata_master::Model>>, SearchError> {
+    let mut select = metadata_master::Entity::find();
+    if let Some(entity_type) = entity_type {
+        select = select.filter(metadata_master::Column::EntityType.eq(entity_type.as_str()));
+    }
+    run(db, select, MASTER_TABLE, query).await
+}
+
+/// Rows of one entity type.
+pub async fn entities<E: CatalogEntity>(
+    db: &impl ConnectionTrait,
+    query: PageQuery<'_>,
+) -> Result<Vec<Keyed<E::Model>>, SearchError>
+where
+    E::Model: Send + Sync,
+{
+    run(db, E::find(), E::TYPE.table(), query).await
+}
+
+/// `table` is the master table or a registry table name (the allow-list), never input.
+async fn run<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    mut select: Select<E>,
+    table: &str,
+    query: PageQuery<'_>,
+) -> Result<Vec<Keyed<E::Model>>, SearchError>
+where
+    E::Model: Send + Sync,
+{
+    let backend = db.get_database_backend();
+    if let Some(filter) = query.filter {
+        filter.check()?;
+        let mut sql = Sql::new(backend);
+        match backend {
+            DatabaseBackend::Postgres => postgres::render(&mut sql, filter),
+            _ => sqlite::render(&mut sql, filter),
+        }
+        select = select.filter(sql.into_expr());
+    }
+    let key = query.order.key_sql(backend, table);
+    let id = format!("\"{table}\".\"id\"");
+    if let Some(after) = query.after {
+        let mut sql = Sql::new(backend);
+        let operator = query.order.after();
+        match &key {
+            Some(key) => sql
+                .push(&format!("({key}, {id}) {operator} ("))
+                .param(after.key)
+                .push(", ")
+                .param(after.id)
+                .push(")"),
+            None => sql.push(&format!("{id} {operator} ")).param(after.id),
+        };
+        select = select.filter(sql.into_expr());
+    }
+    let direction = query.order.sql_order();
+    select = select.column_as(
+        Expr::cust(key.clone().unwrap_or_else(|| "CAST(0 AS BIGINT)".into())),
+        SORT_KEY,
+    );
+    if let Some(key) = key {
+        select = select.order_by(Expr::cust(key), direction.clone());
+    }
+    Ok(select
+        .order_by(Expr::cust(id), direction)
+        .limit(query.limit)
+        .into_model::<Keyed<E::Model>>()
+        .all(db)
+        .await?)
+}

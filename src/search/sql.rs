@@ -1,0 +1,56 @@
+//! A small builder of parameterised SQL fragments: text from this module's own renderers,
+//! every input value a bound parameter.
+
+use sea_orm::DatabaseBackend;
+use sea_orm::Value;
+use sea_orm::sea_query::Expr;
+
+pub(super) struct Sql {
+    backend: DatabaseBackend,
+    text: String,
+    values: Vec<Value>,
+    /// Aliases of nested `json_each` scans (SQLite), numbered so that they never clash.
+    aliases: usize,
+}
+
+impl Sql {
+    pub(super) fn new(backend: DatabaseBackend) -> Self {
+        Sql {
+            backend,
+            text: String::new(),
+            values: Vec::new(),
+            aliases: 0,
+        }
+    }
+
+    /// Appends trusted SQL text (never input).
+    pub(super) fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder bound to `value`.
+    pub(super) fn param(&mut self, value: impl Into<Value>) -> &mut Self {
+        self.values.push(value.into());
+        match self.backend {
+            // sea-query numbers PostgreSQL placeholders within one custom expression.
+            DatabaseBackend::Postgres => {
+                let n = self.values.len();
+                self.text.push('$');
+                self.text.push_str(&n.to_string());
+            }
+            _ => self.text.push('?'),
+        }
+        self
+    }
+
+    /// A fresh alias for a nested scan: `j1`, `j2`, …
+    pub(super) fn alias(&mut self) -> String {
+        self.aliases += 1;
+        format!("j{}", self.aliases)
+    }
+
+    pub(super) fn into_expr(self) -> Expr {
+        Expr::cust_with_values(self.text, self.values)
+    }
+}

@@ -1,0 +1,225 @@
+//! The filter on SQLite, with PostgreSQL's `jsonb` semantics: documents are walked with
+//! nested `json_each` scans whose keys and values are bound parameters (no JSON path text
+//! is built from input). A node is a JSON value seen as (type, value): the `metadata`
+//! column itself, or a row of a `json_each` scan, whose `value` is SQL text, number or
+//! NULL for scalars and JSON text for arrays and objects.
+
+use serde_json::Value;
+
+use super::MetadataFilter;
+use super::sql::Sql;
+
+struct Node {
+    ty: String,
+    value: String,
+}
+
+impl Node {
+    fn root() -> Self {
+        Node {
+            ty: "json_type(\"metadata\")".into(),
+            value: "\"metadata\"".into(),
+        }
+    }
+
+    fn scan(alias: &str) -> Self {
+        Node {
+            ty: format!("{alias}.type"),
+            value: format!("{alias}.value"),
+        }
+    }
+
+    /// What to scan: the node's JSON text when it is a container, an empty array
+    /// otherwise (`json_each` of a scalar's text would be malformed JSON).
+    fn container(&self) -> String {
+        format!(
+            "(CASE WHEN {} IN ('object', 'array') THEN {} ELSE '[]' END)",
+            self.ty, self.value
+        )
+    }
+}
+
+/// Appends the condition of `filter` on the `metadata` and `updated_at` columns.
+pub(super) fn render(sql: &mut Sql, filter: &MetadataFilter) {
+    match filter {
+        MetadataFilter::Contains(value) => contains(sql, &Node::root(), value),
+        MetadataFilter::HasPath(path) => at_path(sql, &Node::root(), path, &mut |sql, _| {
+            sql.push("1");
+        }),
+        MetadataFilter::PathEquals { path, value } => {
+            at_path(sql, &Node::root(), path, &mut |sql, node| {
+                equals(sql, node, value)
+            })
+        }
+        MetadataFilter::PathIn { path, values } => {
+            at_path(sql, &Node::root(), path, &mut |sql, node| {
+                if values.is_empty() {
+                    sql.push("0");
+                    return;
+                }
+                sql.push("(");
+                for (i, value) in values.iter().enumerate() {
+                    if i > 0 {
+                        sql.push(" OR ");
+                    }
+                    equals(sql, node, value);
+                }
+                sql.push(")");
+            })
+        }
+        MetadataFilter::UpdatedAfter(at) => {
+            sql.push("(julianday(\"updated_at\") > julianday(")
+                .param(at.to_rfc3339())
+                .push("))");
+        }
+        MetadataFilter::UpdatedBefore(at) => {
+            sql.push("(julianday(\"updated_at\") < julianday(")
+                .param(at.to_rfc3339())
+                .push("))");
+        }
+        MetadataFilter::All(filters) => join(sql, filters, " AND ", "1"),
+        MetadataFilter::Any(filters) => join(sql, filters, " OR ", "0"),
+        MetadataFilter::Not(filter) => {
+            sql.push("(NOT ");
+            render(sql, filter);
+            sql.push(")");
+        }
+    }
+}
+
+fn join(sql: &mut Sql, filters: &[MetadataFilter], operator: &str, empty: &str) {
+    if filters.is_empty() {
+        sql.push(empty);
+        return;
+    }
+    sql.push("(");
+    for (i, filter) in filters.iter().enumerate() {
+        if i > 0 {
+            sql.push(operator);
+        }
+        render(sql, filter);
+    }
+    sql.push(")");
+}
+
+/// The node at `path` below `node` exists and `leaf` holds for it. Array positions are
+/// matched as text, as PostgreSQL's `#>` reads them.
+fn at_path(sql: &mut Sql, node: &Node, path: &[String], leaf: &mut dyn FnMut(&mut Sql, &Node)) {
+    let Some((key, rest)) = path.split_first() else {
+        leaf(sql, node);
+        return;
+    };
+    let alias = sql.alias();
+    sql.push(&format!(
+        "EXISTS (SELECT 1 FROM json_each({}) {alias} WHERE CAST({alias}.key AS TEXT) = ",
+        node.container()
+    ))
+    .param(key.clone())
+    .push(" AND ");
+    at_path(sql, &Node::scan(&alias), rest, leaf);
+    sql.push(")");
+}
+
+/// `node @> value`.
+fn contains(sql: &mut Sql, node: &Node, value: &Value) {
+    match value {
+        Value::Object(map) => {
+            sql.push(&format!("({} = 'object'", node.ty));
+            for (key, inner) in map {
+                let alias = sql.alias();
+                sql.push(&format!(
+                    " AND EXISTS (SELECT 1 FROM json_each({}) {alias} WHERE {alias}.key = ",
+                    node.container()
+                ))
+                .param(key.clone())
+                .push(" AND ");
+                contains(sql, &Node::scan(&alias), inner);
+                sql.push(")");
+            }
+            sql.push(")");
+        }
+        Value::Array(items) => {
+            sql.push(&format!("({} = 'array'", node.ty));
+            for item in items {
+                let alias = sql.alias();
+                sql.push(&format!(
+                    " AND EXISTS (SELECT 1 FROM json_each({}) {alias} WHERE ",
+                    node.container()
+                ));
+                contains(sql, &Node::scan(&alias), item);
+                sql.push(")");
+            }
+            sql.push(")");
+        }
+        scalar => equals(sql, node, scalar),
+    }
+}
+
+/// `node = value` as `jsonb` compares: by type and value, objects regardless of key order.
+fn equals(sql: &mut Sql, node: &Node, value: &Value) {
+    match value {
+        Value::Null => {
+            sql.push(&format!("({} = 'null')", node.ty));
+        }
+        Value::Bool(true) => {
+            sql.push(&format!("({} = 'true')", node.ty));
+        }
+        Value::Bool(false) => {
+            sql.push(&format!("({} = 'false')", node.ty));
+        }
+        Value::Number(number) => {
+            sql.push(&format!(
+                "({} IN ('integer', 'real') AND {} = ",
+                node.ty, node.value
+            ));
+            match number.as_i64() {
+                Some(int) => sql.param(int),
+                None => sql.param(number.as_f64().unwrap_or(f64::NAN)),
+            };
+            sql.push(")");
+        }
+        Value::String(text) => {
+            sql.push(&format!("({} = 'text' AND {} = ", node.ty, node.value))
+                .param(text.clone())
+                .push(")");
+        }
+        Value::Object(map) => {
+            let container = node.container();
+            sql.push(&format!(
+                "({} = 'object' AND (SELECT count(*) FROM json_each({container})) = ",
+                node.ty
+            ))
+            .param(map.len() as i64);
+            for (key, inner) in map {
+                let alias = sql.alias();
+                sql.push(&format!(
+                    " AND EXISTS (SELECT 1 FROM json_each({container}) {alias} WHERE {alias}.key = "
+                ))
+                .param(key.clone())
+                .push(" AND ");
+                equals(sql, &Node::scan(&alias), inner);
+                sql.push(")");
+            }
+            sql.push(")");
+        }
+        Value::Array(items) => {
+            let container = node.container();
+            sql.push(&format!(
+                "({} = 'array' AND json_array_length({container}) = ",
+                node.ty
+            ))
+            .param(items.len() as i64);
+            for (position, item) in items.iter().enumerate() {
+                let alias = sql.alias();
+                sql.push(&format!(
+                    " AND EXISTS (SELECT 1 FROM json_each({container}) {alias} WHERE {alias}.key = "
+                ))
+                .param(position as i64)
+                .push(" AND ");
+                equals(sql, &Node::scan(&alias), item);
+                sql.push(")");
+            }
+            sql.push(")");
+        }
+    }
+}
