@@ -4,6 +4,7 @@
 use async_graphql::ErrorExtensions;
 
 use crate::catalog::CatalogError;
+use crate::orchestration::OrchestrationError;
 use crate::policy::{PolicyError, ViolationKind};
 use crate::search::SearchError;
 use crate::sync::SyncError;
@@ -73,10 +74,28 @@ impl<T> IntoGraphql<T> for Result<T, CatalogError> {
 
 impl<T> IntoGraphql<T> for Result<T, SearchError> {
     fn graphql(self) -> async_graphql::Result<T> {
-        self.map_err(|error| match error {
-            SearchError::Invalid(message) => ErrorCode::BadUserInput.error(message),
-            SearchError::Database(cause) => internal(&cause),
-        })
+        self.map_err(|error| search_error(&error))
+    }
+}
+
+fn search_error(error: &SearchError) -> async_graphql::Error {
+    match error {
+        SearchError::Invalid(message) => ErrorCode::BadUserInput.error(message.clone()),
+        SearchError::Database(cause) => internal(cause),
+    }
+}
+
+impl<T> IntoGraphql<T> for Result<T, OrchestrationError> {
+    fn graphql(self) -> async_graphql::Result<T> {
+        self.map_err(|error| orchestration_error(&error))
+    }
+}
+
+/// The GraphQL error of a failed bulk change (also used for the failure it reports).
+pub fn orchestration_error(error: &OrchestrationError) -> async_graphql::Error {
+    match error {
+        OrchestrationError::Search(error) => search_error(error),
+        OrchestrationError::Sync(error) => sync_error(error),
     }
 }
 

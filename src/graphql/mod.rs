@@ -10,6 +10,7 @@ mod http_get;
 pub(crate) mod limits;
 mod loaders;
 mod mutation;
+mod orchestration;
 mod pagination;
 mod policy;
 mod query;

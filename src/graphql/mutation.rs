@@ -4,6 +4,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::error::{IntoGraphql, internal};
+use super::orchestration::OrchestrationMutations;
 use super::policy::PolicyMutations;
 use super::types::{EntityType, MetadataEntity, MetadataMaster, MetadataSyncResult};
 use super::{ErrorCode, RequestActor};
@@ -20,7 +21,12 @@ use crate::sync::{
 /// Writes. Every metadata write reaches both the entity and its master in one transaction.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct Mutation(EntityMutations, MetadataMutations, PolicyMutations);
+pub struct Mutation(
+    EntityMutations,
+    MetadataMutations,
+    OrchestrationMutations,
+    PolicyMutations,
+);
 
 /// Metadata writes addressed to either side of a pair, and event retries.
 #[derive(Default)]

@@ -9,6 +9,7 @@
 
 mod error;
 mod filter;
+mod matching;
 mod order;
 mod page;
 mod postgres;
@@ -17,5 +18,6 @@ mod sqlite;
 
 pub use error::SearchError;
 pub use filter::{MAX_FILTER_NESTING, MAX_FILTER_TERMS, MetadataFilter};
+pub use matching::{count_entities, lock_if_matching, matching_ids};
 pub use order::{Direction, Order, OrderField, Position};
 pub use page::{Keyed, PageQuery, entities, masters};

@@ -77,13 +77,7 @@ where
 {
     let backend = db.get_database_backend();
     if let Some(filter) = query.filter {
-        filter.check()?;
-        let mut sql = Sql::new(backend);
-        match backend {
-            DatabaseBackend::Postgres => postgres::render(&mut sql, filter),
-            _ => sqlite::render(&mut sql, filter),
-        }
-        select = select.filter(sql.into_expr());
+        select = select.filter(condition(backend, filter)?);
     }
     let key = query.order.key_sql(backend, table);
     let id = format!("\"{table}\".\"id\"");
@@ -115,4 +109,18 @@ where
         .into_model::<Keyed<E::Model>>()
         .all(db)
         .await?)
+}
+
+/// The SQL condition of `filter` on a table with `metadata` and `updated_at` columns.
+pub(super) fn condition(
+    backend: DatabaseBackend,
+    filter: &MetadataFilter,
+) -> Result<Expr, SearchError> {
+    filter.check()?;
+    let mut sql = Sql::new(backend);
+    match backend {
+        DatabaseBackend::Postgres => postgres::render(&mut sql, filter),
+        _ => sqlite::render(&mut sql, filter),
+    }
+    Ok(sql.into_expr())
 }

@@ -15,6 +15,8 @@ pub struct MetadataPair {
     pub entity_id: Uuid,
     pub entity_metadata: Value,
     pub master: metadata_master::Model,
+    /// Whether the write changed the document (false: it already was what was asked).
+    pub changed: bool,
 }
 
 pub async fn find_master(

@@ -64,6 +64,7 @@ pub async fn write_metadata(
             entity_id,
             entity_metadata: current,
             master,
+            changed: false,
         });
     }
     policy::enforce_by_id(tx, entity_type, policy_id, Some(&current), &next, grants).await?;
@@ -87,6 +88,7 @@ pub async fn write_metadata(
         entity_id,
         entity_metadata: master.metadata.clone(),
         master,
+        changed: true,
     })
 }
 

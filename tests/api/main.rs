@@ -14,6 +14,7 @@ mod http;
 mod jwks_url;
 mod localization;
 mod migrations;
+mod patch_where;
 mod policy;
 mod raw_sql;
 mod registry;

@@ -1,0 +1,10 @@
+//! Orchestration across many entities through the one sync path: a merge patch applied to
+//! every entity that matches a metadata filter.
+
+mod error;
+mod patch_where;
+
+pub use error::OrchestrationError;
+pub use patch_where::{
+    MAX_PATCH_LIMIT, PREVIEW_IDS, PatchFailure, PatchOutcome, PatchWhere, Preview, apply, preview,
+};

@@ -1,0 +1,73 @@
+//! Filtered reads by id for writers: how many entities match, and whether one still does
+//! once its row is locked.
+
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockType, Query};
+use sea_orm::{ConnectionTrait, DatabaseTransaction};
+use uuid::Uuid;
+
+use super::page::condition;
+use super::{MetadataFilter, SearchError};
+use crate::sync::EntityType;
+
+/// How many rows of `entity_type` match `filter`.
+pub async fn count_entities(
+    db: &impl ConnectionTrait,
+    entity_type: EntityType,
+    filter: &MetadataFilter,
+) -> Result<u64, SearchError> {
+    let statement = Query::select()
+        .expr_as(Expr::cust("count(*)"), Alias::new("n"))
+        .from(Alias::new(entity_type.table()))
+        .and_where(condition(db.get_database_backend(), filter)?)
+        .to_owned();
+    let row = db.query_one(&statement).await?;
+    let count: i64 = match row {
+        Some(row) => row.try_get("", "n")?,
+        None => 0,
+    };
+    Ok(u64::try_from(count).unwrap_or(0))
+}
+
+/// Locks the entity row (`FOR UPDATE`, the first lock of the service's lock order) if it
+/// still matches `filter`; PostgreSQL re-evaluates the condition on the row version it
+/// locks, so a row changed by a concurrent writer is judged by its new document.
+pub async fn lock_if_matching(
+    tx: &DatabaseTransaction,
+    entity_type: EntityType,
+    id: Uuid,
+    filter: &MetadataFilter,
+) -> Result<bool, SearchError> {
+    let table = Alias::new(entity_type.table());
+    let statement = Query::select()
+        .column(Alias::new("id"))
+        .from(table.clone())
+        .and_where(Expr::col(Alias::new("id")).eq(id))
+        .and_where(condition(tx.get_database_backend(), filter)?)
+        .lock_with_tables(LockType::Update, [table])
+        .to_owned();
+    Ok(tx.query_one(&statement).await?.is_some())
+}
+
+/// Ids of `entity_type` rows matching `filter`, in id order after `after`, at most `limit`.
+pub async fn matching_ids(
+    db: &impl ConnectionTrait,
+    entity_type: EntityType,
+    filter: &MetadataFilter,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<Uuid>, SearchError> {
+    let mut statement = Query::select();
+    statement
+        .column(Alias::new("id"))
+        .from(Alias::new(entity_type.table()))
+        .and_where(condition(db.get_database_backend(), filter)?)
+        .order_by(Alias::new("id"), sea_orm::Order::Asc)
+        .limit(limit);
+    if let Some(after) = after {
+        statement.and_where(Expr::col(Alias::new("id")).gt(after));
+    }
+    let rows = db.query_all(&statement).await?;
+    rows.iter()
+        .map(|row| row.try_get("", "id").map_err(SearchError::from))
+        .collect()
+}
