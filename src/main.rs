@@ -1,6 +1,7 @@
 use anyhow::Context;
 use clap::Parser;
 use metadata_synergy::config::{Cli, Command};
+use metadata_synergy::orchestration::drift;
 use metadata_synergy::{db, graphql, localization, runtime, server};
 use sea_orm::DatabaseConnection;
 use tracing_subscriber::EnvFilter;
@@ -44,6 +45,46 @@ async fn main() -> anyhow::Result<()> {
             let token =
                 metadata_synergy::auth::dev_token(&cli.auth.auth_config(), &subject, &scopes, ttl)?;
             println!("{token}");
+        }
+        Command::Reconcile {
+            repair,
+            prefer,
+            entity_type,
+        } => {
+            let entity_types = match entity_type {
+                Some(name) => vec![name.parse().map_err(anyhow::Error::msg)?],
+                None => metadata_synergy::sync::EntityType::ALL.to_vec(),
+            };
+            let db = connect_and_migrate(&cli.database_url).await?;
+            let options = drift::ReconcileOptions {
+                entity_types,
+                repair,
+                prefer: prefer.into(),
+            };
+            let summary = drift::reconcile(&db, &options, |drift, outcome| {
+                let outcome = match outcome {
+                    None => String::new(),
+                    Some(Ok(repaired)) => format!("\t{repaired:?}"),
+                    Some(Err(error)) => format!("\tfailed: {error}"),
+                };
+                println!(
+                    "{}\t{}\tentity={}\tmaster={}{outcome}",
+                    drift.entity_type,
+                    drift.kind.as_str(),
+                    drift.entity_id,
+                    drift.master_id
+                );
+            })
+            .await
+            .context("reading drift")?;
+            let found: u64 = summary.found.values().sum();
+            println!(
+                "drift found: {found}; repaired: {}, already gone: {}, not repairable: {}, failed: {}",
+                summary.repaired, summary.already_gone, summary.not_repairable, summary.failed
+            );
+            if summary.drift_left(repair) {
+                std::process::exit(1);
+            }
         }
         Command::Migrate => {
             connect_and_migrate(&cli.database_url).await?;

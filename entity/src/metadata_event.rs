@@ -44,6 +44,8 @@ pub enum EventOrigin {
     Sql,
     #[sea_orm(string_value = "localization")]
     Localization,
+    #[sea_orm(string_value = "reconcile")]
+    Reconcile,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -18,6 +18,7 @@ mod m0010_metadata_policies;
 mod m0011_delivery_heads;
 mod m0012_no_notify_in_triggers;
 mod m0013_metadata_gin;
+mod m0014_reconcile_origin;
 pub mod sync_triggers;
 
 pub use entity_migration::EntityMigration;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_delivery_heads::Migration),
             Box::new(m0012_no_notify_in_triggers::Migration),
             Box::new(m0013_metadata_gin::Migration),
+            Box::new(m0014_reconcile_origin::Migration),
         ]
     }
 }

@@ -192,6 +192,27 @@ impl LocalizationArgs {
     }
 }
 
+/// `--prefer` of `reconcile`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PreferSide {
+    /// The entity's document.
+    Entity,
+    /// The master's document.
+    Master,
+    /// The side changed last by `updated_at` (the master on a tie).
+    Newer,
+}
+
+impl From<PreferSide> for crate::orchestration::drift::Prefer {
+    fn from(side: PreferSide) -> Self {
+        match side {
+            PreferSide::Entity => Self::Entity,
+            PreferSide::Master => Self::Master,
+            PreferSide::Newer => Self::Newer,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Apply pending migrations, then serve GraphQL (the default) and run the workers.
@@ -209,6 +230,20 @@ pub enum Command {
         /// Write to this file instead of standard output.
         #[arg(long)]
         output: Option<PathBuf>,
+    },
+    /// Find drift between the entity tables and `_metadata_master` (what triggers did not
+    /// see: restores, replication, disabled triggers) and optionally repair it. Exits 1
+    /// when drift is left.
+    Reconcile {
+        /// Repair what is found, each drift in its own transaction (events: origin `reconcile`).
+        #[arg(long)]
+        repair: bool,
+        /// Which document wins when an entity's and its master's differ.
+        #[arg(long, value_enum, default_value_t = PreferSide::Newer)]
+        prefer: PreferSide,
+        /// Only this entity type (its stored name, e.g. `campaign`).
+        #[arg(long)]
+        entity_type: Option<String>,
     },
     /// Print an HS256 bearer token signed with --jwt-hs256-secret, for local development.
     DevToken {

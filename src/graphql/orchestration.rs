@@ -1,17 +1,46 @@
-//! Changes to many entities at once.
+//! Changes to many entities at once, and drift between entity tables and the masters.
 
 use async_graphql::{Context, Json, Object, Result};
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::ErrorCode;
-use super::error::{IntoGraphql, orchestration_error};
+use super::error::{IntoGraphql, internal, orchestration_error};
 use super::mutation::{check_document, db, origin};
 use super::types::{
-    EntityType, MetadataFilter, PatchMetadataWhereFailure, PatchMetadataWhereResult,
+    DriftReport, EntityType, MetadataFilter, PatchMetadataWhereFailure, PatchMetadataWhereResult,
 };
-use crate::orchestration::{self, MAX_PATCH_LIMIT, PatchWhere};
+use crate::orchestration::{self, MAX_PATCH_LIMIT, PatchWhere, drift};
 use crate::sync::DocumentLimits;
+
+/// Checks across entity types (admin).
+#[derive(Default)]
+pub struct OrchestrationQueries;
+
+#[Object]
+impl OrchestrationQueries {
+    /// Drift between the entity tables and `_metadata_master` (restores, replication or
+    /// disabled triggers that bypassed the sync), of one entity type or all: counts per
+    /// kind and the first `first` drifts (at most 100, default 20). Reads every entity and
+    /// master row of the types checked; `metadata-synergy reconcile --repair` repairs.
+    #[graphql(guard = "crate::auth::ScopeGuard(crate::auth::Scope::Admin)")]
+    async fn drift_report(
+        &self,
+        ctx: &Context<'_>,
+        entity_type: Option<EntityType>,
+        first: Option<i32>,
+    ) -> Result<DriftReport> {
+        let sample = super::pagination::page_size(first)? as usize;
+        let types = match entity_type {
+            Some(entity_type) => vec![entity_type.into()],
+            None => crate::sync::EntityType::ALL.to_vec(),
+        };
+        let report = drift::report(db(ctx), &types, sample)
+            .await
+            .map_err(|error| internal(&error))?;
+        Ok(report.into())
+    }
+}
 
 /// Bulk metadata writes.
 #[derive(Default)]

@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::error::{IntoGraphql, internal};
 use super::loaders::{find_master, load_master_by_entity};
+use super::orchestration::OrchestrationQueries;
 use super::pagination::{PageCursor, PageRequest, page_size};
 use super::policy::PolicyQueries;
 use super::types::{
@@ -17,7 +18,12 @@ use crate::search;
 /// Read access to entities and their metadata masters.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct Query(EntityQueries, MasterQueries, PolicyQueries);
+pub struct Query(
+    EntityQueries,
+    MasterQueries,
+    OrchestrationQueries,
+    PolicyQueries,
+);
 
 /// The queries of master rows, events and dead letters.
 #[derive(Default)]

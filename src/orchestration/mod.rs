@@ -1,6 +1,8 @@
 //! Orchestration across many entities through the one sync path: a merge patch applied to
-//! every entity that matches a metadata filter.
+//! every entity that matches a metadata filter, and finding and repairing drift between
+//! the entity tables and the master table.
 
+pub mod drift;
 mod error;
 mod patch_where;
 

@@ -14,6 +14,7 @@ pub const MAX_ACTOR_LEN: usize = 200;
 pub enum OriginKind {
     Api,
     Localization,
+    Reconcile,
 }
 
 impl OriginKind {
@@ -21,6 +22,7 @@ impl OriginKind {
         match self {
             OriginKind::Api => "api",
             OriginKind::Localization => "localization",
+            OriginKind::Reconcile => "reconcile",
         }
     }
 }
@@ -53,6 +55,15 @@ impl WriteOrigin {
         WriteOrigin {
             kind: OriginKind::Localization,
             actor: Some("localization-worker".into()),
+            grants: Grants::All,
+        }
+    }
+
+    /// A drift repair (`reconcile --repair`), which may write any path.
+    pub fn reconcile() -> Self {
+        WriteOrigin {
+            kind: OriginKind::Reconcile,
+            actor: Some("reconcile".into()),
             grants: Grants::All,
         }
     }

@@ -5,6 +5,7 @@ mod auth;
 mod concurrency;
 mod crud;
 mod delivery;
+mod drift;
 mod errors;
 mod federation;
 mod helpers;

@@ -33,6 +33,8 @@ pub enum WriteOrigin {
     Sql,
     /// The localization worker.
     Localization,
+    /// A drift repair (`metadata-synergy reconcile --repair`).
+    Reconcile,
 }
 
 /// One effective change of a metadata document, recorded in the same transaction.

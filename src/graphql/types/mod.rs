@@ -3,6 +3,7 @@
 //! [`crate::entity_types`].
 
 mod dead_letter;
+mod drift;
 mod event;
 mod filter;
 mod master;
@@ -15,6 +16,7 @@ mod translations;
 pub use crate::entity_types::MetadataEntity;
 pub use crate::entity_types::graphql_enum::EntityType;
 pub use dead_letter::DeadLetter;
+pub use drift::DriftReport;
 pub use event::MetadataEvent;
 pub use filter::{MetadataFilter, MetadataOrder, search_filter};
 pub use master::MetadataMaster;

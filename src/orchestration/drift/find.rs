@@ -1,0 +1,139 @@
+//! The drift queries: one small statement per kind, keyset-paged by entity id. The table
+//! name comes from the entity type registry (the allow-list), never from input.
+
+use chrono::Utc;
+use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Value};
+use uuid::Uuid;
+
+use super::{Drift, DriftKind, DriftReport, statement};
+use crate::sync::{EntityType, same_document};
+
+/// Rows read per statement while counting.
+const PAGE: u64 = 500;
+
+/// One page of drifts and where the next page starts.
+#[derive(Clone, Debug, Default)]
+pub struct DriftPage {
+    pub drifts: Vec<Drift>,
+    /// The last entity id this page looked at, when more may follow.
+    pub next: Option<Uuid>,
+}
+
+/// Drifts of one kind and type with an entity id above `after`, looking at `limit` rows.
+pub async fn find(
+    db: &impl ConnectionTrait,
+    entity_type: EntityType,
+    kind: DriftKind,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<DriftPage, DbErr> {
+    let table = entity_type.table();
+    let sql = match kind {
+        DriftKind::DocumentsDiffer => format!(
+            "SELECT e.id AS entity_id, m.id AS master_id, e.metadata AS entity_metadata, \
+                    m.metadata AS master_metadata \
+             FROM {table} e JOIN _metadata_master m \
+               ON m.id = e.metadata_master_id AND m.entity_id = e.id AND m.entity_type = $1 \
+             WHERE {differ} AND e.id > $2 ORDER BY e.id LIMIT $3",
+            differ = differ(db.get_database_backend()),
+        ),
+        DriftKind::MissingMaster => format!(
+            "SELECT e.id AS entity_id, e.metadata_master_id AS master_id FROM {table} e \
+             WHERE NOT EXISTS (SELECT 1 FROM _metadata_master m WHERE m.id = e.metadata_master_id) \
+               AND NOT EXISTS (SELECT 1 FROM _metadata_master m \
+                               WHERE m.entity_type = $1 AND m.entity_id = e.id) \
+               AND e.id > $2 ORDER BY e.id LIMIT $3"
+        ),
+        DriftKind::OrphanMaster => format!(
+            "SELECT m.entity_id AS entity_id, m.id AS master_id FROM _metadata_master m \
+             WHERE m.entity_type = $1 AND NOT EXISTS (SELECT 1 FROM {table} e WHERE e.id = m.entity_id) \
+               AND NOT EXISTS (SELECT 1 FROM {table} e WHERE e.metadata_master_id = m.id) \
+               AND m.entity_id > $2 ORDER BY m.entity_id LIMIT $3"
+        ),
+        DriftKind::CrossReference => format!(
+            "SELECT entity_id, master_id FROM ( \
+                SELECT m.entity_id AS entity_id, m.id AS master_id FROM _metadata_master m \
+                  JOIN {table} e ON e.id = m.entity_id \
+                 WHERE m.entity_type = $1 AND e.metadata_master_id <> m.id \
+                UNION \
+                SELECT e.id AS entity_id, m.id AS master_id FROM {table} e \
+                  JOIN _metadata_master m ON m.id = e.metadata_master_id \
+                 WHERE m.entity_id <> e.id OR m.entity_type <> $1 \
+             ) pairs WHERE entity_id > $2 ORDER BY entity_id, master_id LIMIT $3"
+        ),
+    };
+    let after = after.unwrap_or(Uuid::nil());
+    let values: Vec<Value> = vec![
+        entity_type.as_str().into(),
+        after.into(),
+        i64::try_from(limit).unwrap_or(i64::MAX).into(),
+    ];
+    let rows = db
+        .query_all_raw(statement(db.get_database_backend(), &sql, values))
+        .await?;
+    let mut page = DriftPage::default();
+    if rows.len() as u64 == limit
+        && let Some(last) = rows.last()
+    {
+        page.next = Some(last.try_get("", "entity_id")?);
+    }
+    for row in rows {
+        if kind == DriftKind::DocumentsDiffer {
+            // SQLite compares normalized text; equal documents with keys in another order
+            // are no drift (and a repair would find nothing to write).
+            let entity: serde_json::Value = row.try_get("", "entity_metadata")?;
+            let master: serde_json::Value = row.try_get("", "master_metadata")?;
+            if same_document(&entity, &master) {
+                continue;
+            }
+        }
+        page.drifts.push(Drift {
+            kind,
+            entity_type,
+            entity_id: row.try_get("", "entity_id")?,
+            master_id: row.try_get("", "master_id")?,
+        });
+    }
+    Ok(page)
+}
+
+/// Counts every kind of drift of `entity_types` (reading them a page at a time) and keeps
+/// the first `sample` drifts found.
+pub async fn report(
+    db: &impl ConnectionTrait,
+    entity_types: &[EntityType],
+    sample: usize,
+) -> Result<DriftReport, DbErr> {
+    let mut report = DriftReport {
+        checked_at: Some(Utc::now()),
+        ..DriftReport::default()
+    };
+    for &entity_type in entity_types {
+        for kind in DriftKind::ALL {
+            let mut count = 0;
+            let mut after = None;
+            loop {
+                let page = find(db, entity_type, kind, after, PAGE).await?;
+                count += page.drifts.len() as u64;
+                let room = sample.saturating_sub(report.sample.len());
+                report.sample.extend(page.drifts.into_iter().take(room));
+                match page.next {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
+            }
+            if count > 0 {
+                report.counts.push((entity_type, kind, count));
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// PostgreSQL compares `jsonb`; SQLite normalized JSON text.
+fn differ(backend: DatabaseBackend) -> &'static str {
+    match backend {
+        DatabaseBackend::Postgres => "e.metadata IS DISTINCT FROM m.metadata",
+        _ => "json(e.metadata) IS NOT json(m.metadata)",
+    }
+}
