@@ -1,4 +1,4 @@
-//! The three scopes and the guard every root field carries.
+//! The scopes and the guard every root field carries.
 
 use async_graphql::{Context, Guard, Result};
 
@@ -14,6 +14,8 @@ pub enum Scope {
     Write,
     /// Dead letters, `retryEvent`, `retranslate`.
     Admin,
+    /// Scraping `/metrics` (admin tokens may too).
+    Metrics,
 }
 
 impl Scope {
@@ -23,6 +25,7 @@ impl Scope {
             Scope::Read => "metadata:read",
             Scope::Write => "metadata:write",
             Scope::Admin => "metadata:admin",
+            Scope::Metrics => "metadata:metrics",
         }
     }
 }

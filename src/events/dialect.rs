@@ -51,6 +51,15 @@ pub fn statement(db: &impl ConnectionTrait, template: &str, values: Vec<Value>) 
     Statement::from_sql_and_values(backend, render(backend, template), values)
 }
 
+/// A statement written with `$n` placeholders (and no clock tokens), as `?n` on SQLite.
+pub fn plain_statement(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
+    let sql = match backend {
+        DatabaseBackend::Postgres => sql.to_owned(),
+        _ => numbered_placeholders(sql),
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
 /// `$1, $2, …` for `ids`, numbered from `first`, and their values.
 pub fn id_list(ids: &[i64], first: usize) -> (String, Vec<Value>) {
     let list: Vec<String> = (first..first + ids.len())

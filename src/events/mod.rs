@@ -4,7 +4,7 @@
 mod broadcast;
 mod dead_letters;
 pub mod delivery;
-mod dialect;
+pub(crate) mod dialect;
 mod heads;
 mod history;
 pub mod json_patch;

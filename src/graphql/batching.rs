@@ -27,12 +27,20 @@ use super::loaders::{MasterByEntityLoader, MasterLoader, RecordLoader};
 
 /// Executes `request` with fresh loaders, driving their batches in this task.
 pub async fn execute(schema: &AppSchema, db: &DatabaseConnection, request: Request) -> Response {
+    let started = std::time::Instant::now();
+    let operation = request.operation_name.clone();
     let (sender, batches) = mpsc::unbounded_channel::<BoxFuture<'static, ()>>();
     let spawner = move |batch| {
         // The receiver lives as long as the request; a send can only fail after it ended.
         let _ = sender.send(batch);
     };
-    drive(schema.execute(with_loaders(request, db, spawner)), batches).await
+    let response = drive(schema.execute(with_loaders(request, db, spawner)), batches).await;
+    crate::observability::record_request(
+        operation.as_deref(),
+        response.errors.is_empty(),
+        started.elapsed(),
+    );
+    response
 }
 
 /// Executes `request` as a stream of responses (a subscription's events, or the one

@@ -30,7 +30,33 @@ impl Extension for ErrorCodes {
 pub fn add_codes(response: &mut Response) {
     for error in &mut response.errors {
         add_code(error);
+        crate::observability::record_error_code(code_label(error));
     }
+}
+
+/// The error's code as one of a fixed set of labels.
+fn code_label(error: &ServerError) -> &'static str {
+    let code = match error.extensions.as_ref().and_then(|ext| ext.get("code")) {
+        Some(Value::String(code)) => code.as_str(),
+        _ => return "OTHER",
+    };
+    const CODES: &[&str] = &[
+        "NOT_FOUND",
+        "BAD_USER_INPUT",
+        "BAD_REQUEST",
+        "QUERY_TOO_COMPLEX",
+        "GRAPHQL_VALIDATION_FAILED",
+        "CONFLICT",
+        "UNAUTHENTICATED",
+        "FORBIDDEN",
+        "INTERNAL",
+        "PERSISTED_QUERY_NOT_FOUND",
+    ];
+    CODES
+        .iter()
+        .find(|known| **known == code)
+        .copied()
+        .unwrap_or("OTHER")
 }
 
 fn add_code(error: &mut ServerError) {

@@ -190,7 +190,14 @@ pub async fn translate_plan(
         }
         let masked: Vec<_> = items.iter().map(|(_, source)| mask(source)).collect();
         let texts: Vec<String> = masked.iter().map(|m| m.text.clone()).collect();
-        let result = match translator.translate(source_locale, locale, &texts).await {
+        let started = std::time::Instant::now();
+        let translated = translator.translate(source_locale, locale, &texts).await;
+        crate::observability::record_translation(
+            translator.provider(),
+            translated.is_ok(),
+            started.elapsed(),
+        );
+        let result = match translated {
             Err(e) => Err(e.to_string()),
             Ok(outputs) if outputs.len() != texts.len() => Err(format!(
                 "translation provider returned {} texts for {}",

@@ -1,4 +1,5 @@
-//! The HTTP surface: `/graphql` (POST and GET, GraphiQL for browsers) and `/health`.
+//! The HTTP surface: `/graphql` (POST and GET, GraphiQL for browsers), `/ws`, `/health`,
+//! `/ready` and `/metrics`.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -20,6 +21,7 @@ use crate::graphql::{self, AppSchema, RequestActor, ViaHttpGet, build_schema};
 
 mod csrf;
 mod http_options;
+mod probes;
 mod rejection;
 mod ws;
 
@@ -39,6 +41,7 @@ struct AppState {
 /// The axum application over a migrated database. Subscriptions (and any other operation)
 /// are served over WebSocket at `/ws` with the graphql-transport-ws protocol.
 pub fn app(db: DatabaseConnection, broadcaster: Broadcaster, http: HttpOptions) -> Router {
+    crate::observability::handle();
     let schema = build_schema(db.clone(), broadcaster, http.limits);
     let cors = http.cors();
     let body_limit = RequestBodyLimitLayer::new(http.max_body_bytes);
@@ -52,6 +55,8 @@ pub fn app(db: DatabaseConnection, broadcaster: Broadcaster, http: HttpOptions) 
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/ws", get(ws::upgrade))
         .route("/health", get(health))
+        .route("/ready", get(probes::ready))
+        .route("/metrics", get(probes::metrics))
         .with_state(state)
         .layer(body_limit);
     match cors {

@@ -17,6 +17,7 @@ mod localization;
 mod migrations;
 mod patch_where;
 mod policy;
+mod probes;
 mod raw_sql;
 mod registry;
 mod sdl_docs;

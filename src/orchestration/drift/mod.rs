@@ -12,12 +12,13 @@ mod repair;
 mod run;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseBackend, Statement, Value};
 use uuid::Uuid;
 
 pub use find::{DriftPage, find, report};
 pub use repair::{Prefer, Repaired, repair};
 pub use run::{ReconcileOptions, ReconcileSummary, reconcile};
+
+use crate::events::dialect::plain_statement as statement;
 
 use crate::sync::EntityType;
 
@@ -77,13 +78,4 @@ impl DriftReport {
     pub fn total(&self) -> u64 {
         self.counts.iter().map(|(_, _, count)| count).sum()
     }
-}
-
-/// A statement written with `$n` placeholders, as `?n` on SQLite.
-fn statement(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
-    let sql = match backend {
-        DatabaseBackend::Postgres => sql.to_owned(),
-        _ => sql.replace('$', "?"),
-    };
-    Statement::from_sql_and_values(backend, sql, values)
 }

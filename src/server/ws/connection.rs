@@ -56,6 +56,7 @@ impl Connection {
             .await;
             return;
         }
+        let _counted = crate::observability::ConnectionGauge::open();
         let mut state = Socket {
             acknowledged: false,
             running: HashMap::new(),
@@ -199,10 +200,15 @@ impl Connection {
         let responses = graphql::execute_stream(&self.schema, &self.db, request);
         let (handle, registration) = AbortHandle::new_pair();
         let tagged_id = id.clone();
+        let counted = crate::observability::SubscriptionGauge::start();
         let stream = Abortable::new(responses, registration)
             .map({
                 let id = tagged_id.clone();
-                move |response| (id.clone(), generation, Some(response))
+                // Counted while the operation's stream lives.
+                move |response| {
+                    let _ = &counted;
+                    (id.clone(), generation, Some(response))
+                }
             })
             .chain(futures_util::stream::once(async move {
                 (tagged_id, generation, None)
