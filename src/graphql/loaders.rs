@@ -178,6 +178,29 @@ async fn load_record_row(
 
 /// `Read` when a field directly selected under the current one (fragments included)
 /// `reads_document`, else `Skip`.
+/// Whether a page of master rows (a connection's `edges { node }` or `nodes`) reads
+/// their documents.
+pub fn master_page_documents(ctx: &Context<'_>) -> Documents {
+    let reads = |field: async_graphql::SelectionField<'_>| {
+        field
+            .selection_set()
+            .any(|field| !MASTER_HEADER_FIELDS.contains(&field.name()))
+    };
+    let reads_document = ctx.field().selection_set().any(|field| match field.name() {
+        "edges" => field
+            .selection_set()
+            .filter(|edge| edge.name() == "node")
+            .any(reads),
+        "nodes" => reads(field),
+        _ => false,
+    });
+    if reads_document {
+        Documents::Read
+    } else {
+        Documents::Skip
+    }
+}
+
 fn documents_for(ctx: &Context<'_>, reads_document: impl Fn(&str) -> bool) -> Documents {
     if ctx
         .field()

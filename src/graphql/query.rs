@@ -4,7 +4,7 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::error::{IntoGraphql, internal};
-use super::loaders::{find_master, load_master_by_entity};
+use super::loaders::{find_master, load_master_by_entity, master_page_documents};
 use super::orchestration::OrchestrationQueries;
 use super::pagination::{PageCursor, PageRequest, page_size};
 use super::policy::PolicyQueries;
@@ -66,6 +66,7 @@ impl MasterQueries {
             db(ctx),
             entity_type.map(Into::into),
             page.query(filter.as_ref()),
+            master_page_documents(ctx),
         )
         .await
         .graphql()?;

@@ -3,14 +3,14 @@
 use entity::metadata_master;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult, Iterable,
     QueryFilter, QueryOrder, QueryResult, QuerySelect, Select,
 };
 
 use super::order::MASTER_TABLE;
 use super::sql::Sql;
 use super::{MetadataFilter, Order, Position, SearchError, postgres, sqlite};
-use crate::catalog::CatalogEntity;
+use crate::catalog::{CatalogEntity, Documents};
 use crate::sync::EntityType;
 
 /// One page's request: which rows, in which order, after which position, how many.
@@ -41,13 +41,28 @@ impl<M: FromQueryResult> FromQueryResult for Keyed<M> {
 
 const SORT_KEY: &str = "sort_key";
 
-/// Master rows, of every entity type or of one.
+/// Master rows, of every entity type or of one; with [`Documents::Skip`] their documents
+/// read as JSON `null` (neither sent nor decoded).
 pub async fn masters(
     db: &impl ConnectionTrait,
     entity_type: Option<EntityType>,
     query: PageQuery<'_>,
+    documents: Documents,
 ) -> Result<Vec<Keyed<metadata_master::Model>>, SearchError> {
     let mut select = metadata_master::Entity::find();
+    if documents == Documents::Skip {
+        let null = match db.get_database_backend() {
+            DatabaseBackend::Postgres => "'null'::jsonb",
+            _ => "'null'",
+        };
+        select = select.select_only();
+        for column in metadata_master::Column::iter() {
+            select = match column {
+                metadata_master::Column::Metadata => select.column_as(Expr::cust(null), "metadata"),
+                other => select.column(other),
+            };
+        }
+    }
     if let Some(entity_type) = entity_type {
         select = select.filter(metadata_master::Column::EntityType.eq(entity_type.as_str()));
     }

@@ -321,3 +321,45 @@ async fn contains_is_served_by_the_gin_index_on_postgres() {
     }
     app.stop().await;
 }
+
+/// A page of masters reads their documents exactly when its nodes select them.
+#[tokio::test]
+async fn master_pages_read_documents_only_when_selected() {
+    let app = spawn_app().await;
+    create_campaign(&app, json!({"region": "eu"})).await;
+    let reads_document = |statements: Vec<String>| {
+        statements
+            .iter()
+            .any(|sql| sql.contains("\"_metadata_master\".\"metadata\""))
+    };
+    app.reset_statement_count();
+    let data = app
+        .graphql(MASTERS, json!({ "filter": {"contains": {"region": "eu"}} }))
+        .await
+        .expect_data();
+    assert_eq!(
+        data["metadataMasters"]["edges"].as_array().unwrap().len(),
+        1
+    );
+    assert!(!reads_document(app.statements()), "{:#?}", app.statements());
+    for query in [
+        "{ metadataMasters { edges { node { version metadata } } } }",
+        "{ metadataMasters { nodes { ...Doc } } } fragment Doc on MetadataMaster { inSync }",
+    ] {
+        app.reset_statement_count();
+        let data = app.graphql(query, json!({})).await.expect_data();
+        assert!(reads_document(app.statements()), "{query}");
+        let page = &data["metadataMasters"];
+        let node = page["edges"][0]["node"].clone();
+        let node = if node.is_null() {
+            page["nodes"][0].clone()
+        } else {
+            node
+        };
+        assert!(
+            node["metadata"]["region"] == json!("eu") || node["inSync"] == json!(true),
+            "{query}: {page}"
+        );
+    }
+    app.stop().await;
+}
