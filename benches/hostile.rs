@@ -476,6 +476,7 @@ async fn start_with(localization: Option<Localization>) -> Server {
         worker: Default::default(),
         localization,
         policy_audit: false,
+        nats: None,
         http: Default::default(),
     };
     let running = runtime::start(Some(db.clone()), options)

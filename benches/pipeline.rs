@@ -124,6 +124,7 @@ async fn events_per_second() {
         },
         localization: Some(Localization { translator, config }),
         policy_audit: false,
+        nats: None,
         http: Default::default(),
     };
     let started = Instant::now();
@@ -165,6 +166,7 @@ async fn subscription_latency() {
         worker: WorkerConfig::default(),
         localization: None,
         policy_audit: false,
+        nats: None,
         http: Default::default(),
     };
     let running = runtime::start(Some(db.clone()), options)

@@ -170,6 +170,11 @@ fn options(cli: &Cli, with_workers: bool) -> anyhow::Result<runtime::Options> {
         database_url: cli.database_url.clone(),
         worker: Default::default(),
         policy_audit: with_workers,
+        nats: cli
+            .nats_url
+            .clone()
+            .filter(|_| with_workers)
+            .map(metadata_synergy::events::nats::NatsConfig::new),
         localization,
         http: cli.http_options().map_err(anyhow::Error::msg)?,
     })

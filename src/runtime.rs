@@ -10,6 +10,7 @@ use sea_orm::{DatabaseBackend, DatabaseConnection, DbErr};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::events::nats::{NATS_CONSUMER, NatsConfig, NatsPublisher};
 use crate::events::worker::{self, EventHandler, WorkerConfig};
 use crate::events::{Broadcaster, announce_commits, delivery, listen_for_events};
 use crate::localization::{LocalizationConfig, LocalizationHandler, Translator};
@@ -17,6 +18,9 @@ use crate::policy::PolicyAudit;
 use crate::server::HttpOptions;
 
 /// How often a process proves its fan-out consumer is alive, and when one is given up.
+/// Attempts of the `nats` consumer before an event becomes a dead letter (about ten
+/// minutes of backoff).
+const NATS_MAX_ATTEMPTS: i32 = 12;
 const HEARTBEAT: Duration = Duration::from_secs(10);
 const HEARTBEAT_TTL: Duration = Duration::from_secs(60);
 
@@ -31,6 +35,8 @@ pub struct Options {
     pub localization: Option<Localization>,
     /// Whether this process runs the policy audit (with the other workers).
     pub policy_audit: bool,
+    /// Where the `nats` consumer publishes events, when this process runs it.
+    pub nats: Option<NatsConfig>,
     /// CORS, body limit and content type of the HTTP app.
     pub http: HttpOptions,
 }
@@ -77,6 +83,11 @@ pub async fn start(api_db: Option<DatabaseConnection>, options: Options) -> Resu
     }
     if options.policy_audit {
         running.spawn_consumer(Arc::new(PolicyAudit::new(db.clone())), options.worker);
+    }
+    if let Some(nats) = options.nats {
+        // Registered before its first claim: from now on every event gets a delivery for it.
+        delivery::register_consumer(&db, NATS_CONSUMER, NATS_MAX_ATTEMPTS, false).await?;
+        running.spawn_consumer(Arc::new(NatsPublisher::new(nats)), options.worker);
     }
     if let Some(api_db) = api_db {
         let broadcaster = Broadcaster::new(db.clone());

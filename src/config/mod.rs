@@ -26,6 +26,10 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://metadata-synergy.sqlite?mode=rw
     about = "GraphQL Federation v2 subgraph keeping entity metadata and _metadata_master in two-way sync"
 )]
 pub struct Cli {
+    /// Publish every entity event to NATS JetStream here (`nats://host:4222`): subject
+    /// `metadata.events.<entity_type>.<kind>` of the stream `METADATA_EVENTS`.
+    #[arg(long, env = "NATS_URL", global = true)]
+    pub nats_url: Option<String>,
     /// `postgres://…` for PostgreSQL; by default an embedded SQLite file.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,

@@ -8,6 +8,7 @@ pub(crate) mod dialect;
 mod heads;
 mod history;
 pub mod json_patch;
+pub mod nats;
 mod wakeup;
 pub mod worker;
 

@@ -86,7 +86,14 @@ pub async fn spawn_app() -> TestApp {
 /// The app with a localization worker using `localization`'s translator.
 pub async fn spawn_app_with(localization: Option<Localization>) -> TestApp {
     let (url, database) = fresh_database().await;
-    spawn_app_on(url, Some(database), localization, HttpOptions::default()).await
+    spawn_app_on(
+        url,
+        Some(database),
+        localization,
+        HttpOptions::default(),
+        None,
+    )
+    .await
 }
 
 /// The app with a localization worker using the pseudo translator (`en` → `es`).
@@ -106,7 +113,7 @@ pub async fn spawn_localized_app() -> TestApp {
 /// The app with these HTTP options.
 pub async fn spawn_app_with_http(http: HttpOptions) -> TestApp {
     let (url, database) = fresh_database().await;
-    spawn_app_on(url, Some(database), None, http).await
+    spawn_app_on(url, Some(database), None, http, None).await
 }
 
 /// A second server process on the database of `first` (it does not drop it).
@@ -116,6 +123,20 @@ pub async fn spawn_second_app(first: &TestApp) -> TestApp {
         None,
         None,
         HttpOptions::default(),
+        None,
+    )
+    .await
+}
+
+/// The app with a `nats` consumer publishing to `nats`.
+pub async fn spawn_app_with_nats(nats: metadata_synergy::events::nats::NatsConfig) -> TestApp {
+    let (url, database) = fresh_database().await;
+    spawn_app_on(
+        url,
+        Some(database),
+        None,
+        HttpOptions::default(),
+        Some(nats),
     )
     .await
 }
@@ -125,6 +146,7 @@ async fn spawn_app_on(
     database: Option<DatabaseGuard>,
     localization: Option<Localization>,
     http: HttpOptions,
+    nats: Option<metadata_synergy::events::nats::NatsConfig>,
 ) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         let _ = tracing_subscriber::fmt()
@@ -151,6 +173,7 @@ async fn spawn_app_on(
         },
         localization,
         policy_audit: true,
+        nats,
         http,
     };
     let running = metadata_synergy::runtime::start(Some(db.clone()), options)

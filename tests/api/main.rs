@@ -15,6 +15,7 @@ mod http;
 mod jwks_url;
 mod localization;
 mod migrations;
+mod nats;
 mod patch_where;
 mod policy;
 mod probes;
