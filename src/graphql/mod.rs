@@ -5,6 +5,7 @@ mod batching;
 mod entity_resolvers;
 mod error;
 mod error_codes;
+pub mod ftv1;
 mod get_guard;
 mod http_get;
 pub(crate) mod limits;
@@ -71,6 +72,7 @@ pub fn build_schema(
         .enable_federation()
         .enable_subscription_in_federation()
         .extension(error_codes::ErrorCodes)
+        .extension(ftv1::InlineTracing)
         .extension(limits::LimitsExtension(limits.query))
         .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
             PERSISTED_QUERIES,

@@ -97,9 +97,12 @@ async fn graphql_post(
         Ok(request) => request.into_inner(),
         Err(rejection) => return rejection.into_response(),
     };
-    let request = request
-        .data(actor(&state, &headers, &principal))
-        .data(principal);
+    let request = with_trace_request(
+        request
+            .data(actor(&state, &headers, &principal))
+            .data(principal),
+        &headers,
+    );
     let response = graphql::execute(&state.schema, &state.db, request).await;
     state
         .http
@@ -168,14 +171,32 @@ async fn graphql_get(
         Ok(principal) => principal,
         Err(refusal) => return refusal.into_response(),
     };
-    let request = request
-        .data(actor(&state, &headers, &principal))
-        .data(principal)
-        .data(ViaHttpGet);
+    let request = with_trace_request(
+        request
+            .data(actor(&state, &headers, &principal))
+            .data(principal)
+            .data(ViaHttpGet),
+        &headers,
+    );
     let response = graphql::execute(&state.schema, &state.db, request).await;
     state
         .http
         .negotiate(&headers, GraphQLResponse::from(response).into_response())
+}
+
+/// Marks the request for an inline trace when a gateway asks for one (ftv1).
+fn with_trace_request(
+    request: async_graphql::Request,
+    headers: &HeaderMap,
+) -> async_graphql::Request {
+    let asked = headers
+        .get(graphql::ftv1::INCLUDE_TRACE_HEADER)
+        .is_some_and(|value| value.as_bytes() == graphql::ftv1::INCLUDE_TRACE_VALUE.as_bytes());
+    if asked {
+        request.data(graphql::ftv1::IncludeTrace)
+    } else {
+        request
+    }
 }
 
 /// 200 when the database answers, 503 otherwise.

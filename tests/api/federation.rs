@@ -177,3 +177,101 @@ async fn entities_read_documents_exactly_when_selected() {
     }
     app.stop().await;
 }
+
+/// With `apollo-federation-include-trace: ftv1` the response carries an inline trace: every
+/// resolved field with its timing, list elements by index, errors on their field; without
+/// the header, nothing.
+#[tokio::test]
+async fn inline_traces_are_sent_only_when_asked_for() {
+    use base64::Engine;
+    use metadata_synergy::graphql::ftv1::Trace;
+    use prost::Message;
+
+    let app = spawn_app().await;
+    let (id, _) = create_campaign(&app, json!({ "a": 1 })).await;
+    let query = json!({
+        "query": "query($id: UUID!) { campaign(id: $id) { id metadataMaster { version } }
+                  campaigns(first: 2) { edges { node { id } } }
+                  missing: campaign(id: \"not-a-uuid\") { id } }",
+        "variables": { "id": id },
+    });
+    let plain: Value = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .json(&query)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(plain["extensions"]["ftv1"].is_null(), "{plain}");
+    let traced: Value = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("apollo-federation-include-trace", "ftv1")
+        .json(&query)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let encoded = traced["extensions"]["ftv1"]
+        .as_str()
+        .expect("an inline trace");
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .unwrap();
+    let trace = Trace::decode(bytes.as_slice()).unwrap();
+    println!("{trace:#?}");
+    assert!(trace.duration_ns > 0 && trace.start_time.is_some() && trace.end_time.is_some());
+    let root = trace.root.expect("root node");
+    let name = |node: &metadata_synergy::graphql::ftv1::Node| format!("{:?}", node.id);
+    let campaign = root
+        .child
+        .iter()
+        .find(|node| name(node).contains("\"campaign\""))
+        .expect("campaign node");
+    assert_eq!(
+        (campaign.parent_type.as_str(), campaign.r#type.as_str()),
+        ("Query", "Campaign")
+    );
+    assert!(campaign.end_time >= campaign.start_time);
+    let master = campaign
+        .child
+        .iter()
+        .find(|node| name(node).contains("metadataMaster"))
+        .expect("nested field");
+    assert!(
+        master
+            .child
+            .iter()
+            .any(|node| name(node).contains("version"))
+    );
+    let campaigns = root
+        .child
+        .iter()
+        .find(|n| name(n).contains("\"campaigns\""))
+        .unwrap();
+    let edges = campaigns
+        .child
+        .iter()
+        .find(|n| name(n).contains("edges"))
+        .unwrap();
+    assert!(
+        edges.child.iter().any(|n| name(n).contains("Index(0)")),
+        "list elements by index"
+    );
+    let missing = root
+        .child
+        .iter()
+        .find(|n| name(n).contains("missing"))
+        .unwrap();
+    assert_eq!(
+        missing.original_field_name, "campaign",
+        "an alias names its field"
+    );
+    assert_eq!(missing.error.len(), 1, "the error is on its field");
+    app.stop().await;
+}
