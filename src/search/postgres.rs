@@ -42,29 +42,14 @@ pub(super) fn render(sql: &mut Sql, filter: &MetadataFilter) {
         MetadataFilter::UpdatedBefore(at) => {
             sql.push("(\"updated_at\" < ").param(*at).push(")");
         }
-        MetadataFilter::All(filters) => join(sql, filters, " AND ", "TRUE"),
-        MetadataFilter::Any(filters) => join(sql, filters, " OR ", "FALSE"),
+        MetadataFilter::All(filters) => sql.join(filters, " AND ", "TRUE", render),
+        MetadataFilter::Any(filters) => sql.join(filters, " OR ", "FALSE", render),
         MetadataFilter::Not(filter) => {
             sql.push("(NOT ");
             render(sql, filter);
             sql.push(")");
         }
     }
-}
-
-fn join(sql: &mut Sql, filters: &[MetadataFilter], operator: &str, empty: &str) {
-    if filters.is_empty() {
-        sql.push(empty);
-        return;
-    }
-    sql.push("(");
-    for (i, filter) in filters.iter().enumerate() {
-        if i > 0 {
-            sql.push(operator);
-        }
-        render(sql, filter);
-    }
-    sql.push(")");
 }
 
 /// `("metadata" #> $n::text[])`, the path bound as one array literal.

@@ -3,6 +3,8 @@
 
 use sea_orm::DatabaseBackend;
 use sea_orm::Value;
+
+use super::MetadataFilter;
 use sea_orm::sea_query::Expr;
 
 pub(super) struct Sql {
@@ -48,6 +50,28 @@ impl Sql {
     pub(super) fn alias(&mut self) -> String {
         self.aliases += 1;
         format!("j{}", self.aliases)
+    }
+
+    /// `(a <operator> b …)` of the filters rendered by `render`, or `empty` for none.
+    pub(super) fn join(
+        &mut self,
+        filters: &[MetadataFilter],
+        operator: &str,
+        empty: &str,
+        render: fn(&mut Sql, &MetadataFilter),
+    ) {
+        if filters.is_empty() {
+            self.push(empty);
+            return;
+        }
+        self.push("(");
+        for (i, filter) in filters.iter().enumerate() {
+            if i > 0 {
+                self.push(operator);
+            }
+            render(self, filter);
+        }
+        self.push(")");
     }
 
     pub(super) fn into_expr(self) -> Expr {

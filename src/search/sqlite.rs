@@ -77,29 +77,14 @@ pub(super) fn render(sql: &mut Sql, filter: &MetadataFilter) {
                 .param(at.to_rfc3339())
                 .push("))");
         }
-        MetadataFilter::All(filters) => join(sql, filters, " AND ", "1"),
-        MetadataFilter::Any(filters) => join(sql, filters, " OR ", "0"),
+        MetadataFilter::All(filters) => sql.join(filters, " AND ", "1", render),
+        MetadataFilter::Any(filters) => sql.join(filters, " OR ", "0", render),
         MetadataFilter::Not(filter) => {
             sql.push("(NOT ");
             render(sql, filter);
             sql.push(")");
         }
     }
-}
-
-fn join(sql: &mut Sql, filters: &[MetadataFilter], operator: &str, empty: &str) {
-    if filters.is_empty() {
-        sql.push(empty);
-        return;
-    }
-    sql.push("(");
-    for (i, filter) in filters.iter().enumerate() {
-        if i > 0 {
-            sql.push(operator);
-        }
-        render(sql, filter);
-    }
-    sql.push(")");
 }
 
 /// The node at `path` below `node` exists and `leaf` holds for it. Array positions are

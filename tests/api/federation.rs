@@ -195,28 +195,16 @@ async fn inline_traces_are_sent_only_when_asked_for() {
                   missing: campaign(id: \"not-a-uuid\") { id } }",
         "variables": { "id": id },
     });
-    let plain: Value = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .json(&query)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let post = |trace: &'static str| {
+        app.client
+            .post(format!("{}/graphql", app.address))
+            .header("apollo-federation-include-trace", trace)
+            .json(&query)
+            .send()
+    };
+    let plain: Value = post("").await.unwrap().json().await.unwrap();
     assert!(plain["extensions"]["ftv1"].is_null(), "{plain}");
-    let traced: Value = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .header("apollo-federation-include-trace", "ftv1")
-        .json(&query)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let traced: Value = post("ftv1").await.unwrap().json().await.unwrap();
     let encoded = traced["extensions"]["ftv1"]
         .as_str()
         .expect("an inline trace");
