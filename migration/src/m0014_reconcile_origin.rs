@@ -20,6 +20,12 @@ const WIDE: &str = "origin IN ('api', 'sql', 'localization', 'reconcile')";
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    /// The `writable_schema` edit must run on one connection, also from the migration CLI
+    /// (which runs SQLite migrations on the pool without a transaction).
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         set_check(manager, NARROW, WIDE).await
     }

@@ -84,7 +84,7 @@ impl Order {
                 Some(format!("\"{table}\".\"version\""))
             }
             OrderField::Version => Some(format!(
-                "(SELECT m.version FROM \"{MASTER_TABLE}\" m WHERE m.id = \"{table}\".\"metadata_master_id\")"
+                "COALESCE((SELECT m.version FROM \"{MASTER_TABLE}\" m WHERE m.id = \"{table}\".\"metadata_master_id\"), 0)"
             )),
         }
     }

@@ -20,7 +20,7 @@ const DATABASE_WAIT: Duration = Duration::from_secs(2);
 /// 200 when the database answers and every migration is applied, 503 otherwise.
 pub(super) async fn ready(State(state): State<AppState>) -> Response {
     let check = async {
-        let pending = Migrator::get_pending_migrations(&state.db).await?;
+        let pending = Migrator::get_pending_migrations_read_only(&state.db).await?;
         Ok::<usize, sea_orm::DbErr>(pending.len())
     };
     let (status, body) = match tokio::time::timeout(DATABASE_WAIT, check).await {
