@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use anyhow::Context;
 use clap::Parser;
 use metadata_synergy::config::{Cli, Command};
@@ -170,11 +172,12 @@ fn options(cli: &Cli, with_workers: bool) -> anyhow::Result<runtime::Options> {
         database_url: cli.database_url.clone(),
         worker: Default::default(),
         policy_audit: with_workers,
-        nats: cli
-            .nats_url
-            .clone()
-            .filter(|_| with_workers)
-            .map(metadata_synergy::events::nats::NatsConfig::new),
+        nats: cli.nats_url.clone().filter(|_| with_workers).map(|url| {
+            metadata_synergy::events::nats::NatsConfig {
+                max_age: Duration::from_secs(cli.nats_max_age_hours.saturating_mul(3600)),
+                ..metadata_synergy::events::nats::NatsConfig::new(url)
+            }
+        }),
         localization,
         http: cli.http_options().map_err(anyhow::Error::msg)?,
     })

@@ -3,6 +3,8 @@
 //! master row in two-way sync on PostgreSQL and SQLite alike.
 
 pub use sea_orm_migration::prelude::*;
+/// The table of applied migrations (read by the readiness probe).
+pub use sea_orm_migration::seaql_migrations;
 
 mod entity_migration;
 

@@ -62,6 +62,11 @@ impl Principal {
         }
     }
 
+    /// True when the caller presented a valid token, or authentication is off.
+    pub fn identified(&self) -> bool {
+        self.authenticated || self.unrestricted
+    }
+
     /// No token was presented.
     pub fn anonymous() -> Self {
         Principal {

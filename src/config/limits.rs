@@ -38,6 +38,10 @@ pub struct LimitArgs {
     /// Nesting of a metadata document a client writes (the database refuses more than 100).
     #[arg(long, env = "MAX_DOCUMENT_DEPTH", default_value_t = DocumentLimits::default().max_depth, global = true)]
     pub max_document_depth: usize,
+    /// Milliseconds one read by a metadata filter (a filtered page, a dry run's count) may
+    /// run on PostgreSQL before it is stopped and answered as BAD_USER_INPUT.
+    #[arg(long, env = "SEARCH_TIMEOUT_MS", default_value_t = 5000, global = true)]
+    pub search_timeout_ms: u64,
     /// Open WebSocket connections per process.
     #[arg(long, env = "WS_MAX_CONNECTIONS", default_value_t = WsLimits::default().max_sockets, global = true)]
     pub ws_max_connections: usize,
@@ -70,6 +74,9 @@ impl LimitArgs {
                 max_bytes: self.max_document_bytes,
                 max_depth: self.max_document_depth,
             },
+            search_timeout: crate::search::SearchTimeout(Duration::from_millis(
+                self.search_timeout_ms.max(1),
+            )),
         })
     }
 

@@ -30,6 +30,10 @@ pub struct Cli {
     /// `metadata.events.<entity_type>.<kind>` of the stream `METADATA_EVENTS`.
     #[arg(long, env = "NATS_URL", global = true)]
     pub nats_url: Option<String>,
+    /// Hours a message stays in the JetStream stream this service creates (`max_age`); an
+    /// existing stream keeps its own settings; 0 keeps messages until deleted.
+    #[arg(long, env = "NATS_MAX_AGE_HOURS", default_value_t = 168, global = true)]
+    pub nats_max_age_hours: u64,
     /// `postgres://…` for PostgreSQL; by default an embedded SQLite file.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,

@@ -28,7 +28,18 @@ use super::loaders::{MasterByEntityLoader, MasterLoader, RecordLoader};
 /// Executes `request` with fresh loaders, driving their batches in this task.
 pub async fn execute(schema: &AppSchema, db: &DatabaseConnection, request: Request) -> Response {
     let started = std::time::Instant::now();
-    let operation = request.operation_name.clone();
+    // Operation names label the request metrics; anonymous callers (authentication on, no
+    // token) are counted under one label, so they cannot take the label slots.
+    let identified = request
+        .data
+        .get(&std::any::TypeId::of::<crate::auth::Principal>())
+        .and_then(|principal| principal.downcast_ref::<crate::auth::Principal>())
+        .is_some_and(crate::auth::Principal::identified);
+    let operation = if identified {
+        request.operation_name.clone()
+    } else {
+        Some(crate::observability::UNIDENTIFIED_OPERATION.to_owned())
+    };
     let (sender, batches) = mpsc::unbounded_channel::<BoxFuture<'static, ()>>();
     let spawner = move |batch| {
         // The receiver lives as long as the request; a send can only fail after it ended.

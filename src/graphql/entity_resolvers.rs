@@ -28,9 +28,8 @@ where
 {
     let filter = search_filter(filter)?;
     let page = PageRequest::new(first, after, order_by.into())?;
-    let rows = search::entities::<E>(db(ctx), page.query(filter.as_ref()))
-        .await
-        .graphql()?;
+    let query = page.query(filter.as_ref(), *ctx.data_unchecked());
+    let rows = search::entities::<E>(db(ctx), query).await.graphql()?;
     Ok(page.connection(rows, E::id_of, node))
 }
 

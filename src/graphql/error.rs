@@ -80,7 +80,9 @@ impl<T> IntoGraphql<T> for Result<T, SearchError> {
 
 fn search_error(error: &SearchError) -> async_graphql::Error {
     match error {
-        SearchError::Invalid(message) => ErrorCode::BadUserInput.error(message.clone()),
+        SearchError::Invalid(message) | SearchError::TooCostly(message) => {
+            ErrorCode::BadUserInput.error(message.clone())
+        }
         SearchError::Database(cause) => internal(cause),
     }
 }

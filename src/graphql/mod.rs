@@ -59,6 +59,8 @@ pub type AppSchema = Schema<Query, Mutation, Subscription>;
 pub struct ApiLimits {
     pub query: QueryLimits,
     pub documents: DocumentLimits,
+    /// How long a read by a metadata filter may run (PostgreSQL).
+    pub search_timeout: crate::search::SearchTimeout,
 }
 
 /// Builds the schema with federation v2 enabled. Run requests through [`execute`], which
@@ -81,6 +83,7 @@ pub fn build_schema(
         .data(db)
         .data(broadcaster)
         .data(limits.documents)
+        .data(limits.search_timeout)
         .finish()
 }
 

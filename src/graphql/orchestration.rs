@@ -51,7 +51,9 @@ impl OrchestrationMutations {
     /// Applies an RFC 7396 merge `patch` to every entity of `entityType` whose metadata
     /// matches `filter`, each through the same write path as `updateEntityMetadata` (one
     /// transaction and one event per changed entity, the type's policy per document).
-    /// `dryRun` (the default) only counts and lists matches. A real run writes at most
+    /// `dryRun` (the default) writes nothing: it counts the entities a run with the same
+    /// `limit` and `after` would handle, lists the first 100, and sets `continueAfter` when
+    /// more than `limit` match (so it never counts a whole table). A real run writes at most
     /// `limit` entities (default 1000, at most 10000) in id order and stops at the first
     /// failure, reporting it and exactly which ids were written; when more match, pass
     /// `continueAfter` as `after` to go on with the next entities.
@@ -78,28 +80,26 @@ impl OrchestrationMutations {
         crate::sync::require_object(&patch.0, "patch").graphql()?;
         let filter = super::types::search_filter(Some(filter))?
             .unwrap_or(crate::search::MetadataFilter::All(Vec::new()));
-        let entity_type = entity_type.into();
+        let request = PatchWhere {
+            entity_type: entity_type.into(),
+            filter,
+            patch: patch.0,
+            limit,
+            after,
+            timeout: *ctx.data_unchecked(),
+        };
         if dry_run {
-            let preview = orchestration::preview(db(ctx), entity_type, &filter)
-                .await
-                .graphql()?;
+            let preview = orchestration::preview(db(ctx), &request).await.graphql()?;
             return Ok(PatchMetadataWhereResult {
                 dry_run: true,
                 matched: preview.matched,
                 changed: 0,
                 unchanged: 0,
                 ids: preview.first_ids,
-                continue_after: None,
+                continue_after: preview.continue_after,
                 failure: None,
             });
         }
-        let request = PatchWhere {
-            entity_type,
-            filter,
-            patch: patch.0,
-            limit,
-            after,
-        };
         let limits = *ctx.data_unchecked::<DocumentLimits>();
         let outcome = orchestration::apply(db(ctx), &origin(ctx), limits, &request)
             .await

@@ -120,12 +120,17 @@ impl PageRequest {
     }
 
     /// The search for this page: one row more than shown, to learn whether more follow.
-    pub fn query<'a>(&self, filter: Option<&'a MetadataFilter>) -> PageQuery<'a> {
+    pub fn query<'a>(
+        &self,
+        filter: Option<&'a MetadataFilter>,
+        timeout: crate::search::SearchTimeout,
+    ) -> PageQuery<'a> {
         PageQuery {
             filter,
             order: self.order,
             after: self.after,
             limit: self.first + 1,
+            timeout,
         }
     }
 

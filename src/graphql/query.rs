@@ -65,7 +65,7 @@ impl MasterQueries {
         let rows = search::masters(
             db(ctx),
             entity_type.map(Into::into),
-            page.query(filter.as_ref()),
+            page.query(filter.as_ref(), *ctx.data_unchecked()),
             master_page_documents(ctx),
         )
         .await

@@ -48,6 +48,10 @@ fn pool_gauges(db: &DatabaseConnection) {
     gauge!("db_pool_max_connections").set(f64::from(max));
 }
 
+/// Ephemeral consumers (one per server process with subscribers, named by a fresh uuid)
+/// are summed under one label, so that process churn cannot grow the exposition.
+pub const EPHEMERAL_CONSUMERS_LABEL: &str = "subscriptions";
+
 const DELIVERIES: &str = "
 WITH counts AS (
     SELECT consumer,
@@ -56,17 +60,23 @@ WITH counts AS (
            sum(CASE WHEN state = 'dead' THEN 1 ELSE 0 END) AS dead,
            min(CASE WHEN state = 'pending' THEN event_id END) AS oldest
       FROM _metadata_deliveries GROUP BY consumer)
-SELECT c.name AS consumer,
-       coalesce(k.pending, 0) AS pending, coalesce(k.waiting, 0) AS waiting,
-       coalesce(k.dead, 0) AS dead, e.occurred_at AS oldest_at,
+SELECT CASE WHEN c.ephemeral THEN $1 ELSE c.name END AS consumer,
+       CAST(coalesce(sum(k.pending), 0) AS BIGINT) AS pending,
+       CAST(coalesce(sum(k.waiting), 0) AS BIGINT) AS waiting,
+       CAST(coalesce(sum(k.dead), 0) AS BIGINT) AS dead, min(e.occurred_at) AS oldest_at,
        (SELECT max(id) FROM _metadata_events) AS last_event
   FROM _metadata_consumers c
   LEFT JOIN counts k ON k.consumer = c.name
-  LEFT JOIN _metadata_events e ON e.id = k.oldest";
+  LEFT JOIN _metadata_events e ON e.id = k.oldest
+ GROUP BY 1";
 
 async fn deliveries(db: &DatabaseConnection) -> Result<(), DbErr> {
     let rows = db
-        .query_all_raw(dialect::statement(db, DELIVERIES, vec![]))
+        .query_all_raw(dialect::statement(
+            db,
+            DELIVERIES,
+            vec![EPHEMERAL_CONSUMERS_LABEL.into()],
+        ))
         .await?;
     let now = Utc::now();
     let mut last_event = 0i64;

@@ -8,7 +8,8 @@ mod record;
 
 pub use database::refresh_database_gauges;
 pub use record::{
-    ConnectionGauge, SubscriptionGauge, record_error_code, record_request, record_translation,
+    ConnectionGauge, SubscriptionGauge, UNIDENTIFIED_OPERATION, record_error_code, record_request,
+    record_translation,
 };
 
 use std::sync::OnceLock;

@@ -12,6 +12,10 @@ use metrics::{counter, gauge, histogram};
 const MAX_OPERATION_NAMES: usize = 200;
 const MAX_OPERATION_NAME_LEN: usize = 64;
 
+/// The operation label of every request by an anonymous caller (authentication on, no
+/// token): the names such callers choose never become labels.
+pub const UNIDENTIFIED_OPERATION: &str = "unidentified";
+
 /// One GraphQL request over HTTP: by operation name and outcome (`ok`, `error`).
 pub fn record_request(operation: Option<&str>, ok: bool, elapsed: Duration) {
     let operation = operation_label(operation);

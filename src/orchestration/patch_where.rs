@@ -12,7 +12,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::OrchestrationError;
-use crate::search::{self, MetadataFilter};
+use crate::search::{self, MetadataFilter, SearchTimeout};
 use crate::sync::{
     DocumentLimits, EntityType, MetadataChange, Side, WriteOrigin, in_write_transaction,
     write_metadata,
@@ -36,13 +36,19 @@ pub struct PatchWhere {
     pub limit: u64,
     /// Only entities with a greater id (to continue an earlier run).
     pub after: Option<Uuid>,
+    /// How long one read of matching entities may run (PostgreSQL).
+    pub timeout: SearchTimeout,
 }
 
-/// What a dry run finds: how many entities match now and the first of them.
+/// What a dry run finds: how many entities a run with the same limit would handle, the
+/// first of them, and where a next run would continue when more match.
 #[derive(Clone, Debug)]
 pub struct Preview {
+    /// Matching entities, counted up to the limit.
     pub matched: u64,
     pub first_ids: Vec<Uuid>,
+    /// The `limit`-th matching id, when more than `limit` entities match.
+    pub continue_after: Option<Uuid>,
 }
 
 /// What a run did.
@@ -68,15 +74,27 @@ pub struct PatchFailure {
     pub error: OrchestrationError,
 }
 
-/// Counts the matching entities and lists the first [`PREVIEW_IDS`]; writes nothing.
+/// Counts the entities a run of `request` would handle (at most its limit, so a dry run
+/// never counts a whole table) and lists the first [`PREVIEW_IDS`]; writes nothing.
 pub async fn preview(
     db: &DatabaseConnection,
-    entity_type: EntityType,
-    filter: &MetadataFilter,
+    request: &PatchWhere,
 ) -> Result<Preview, OrchestrationError> {
+    let (entity_type, filter, after) = (request.entity_type, &request.filter, request.after);
+    let ids = |limit| search::matching_ids(db, entity_type, filter, after, limit, request.timeout);
+    let cap = request.limit + 1;
+    let counted = search::count_entities(db, entity_type, filter, after, cap, request.timeout);
+    let counted = counted.await?;
+    let continue_after = if counted > request.limit {
+        // The id a real run with this limit would stop at.
+        ids(request.limit).await?.last().copied()
+    } else {
+        None
+    };
     Ok(Preview {
-        matched: search::count_entities(db, entity_type, filter).await?,
-        first_ids: search::matching_ids(db, entity_type, filter, None, PREVIEW_IDS).await?,
+        matched: counted.min(request.limit),
+        first_ids: ids(PREVIEW_IDS).await?,
+        continue_after,
     })
 }
 
@@ -93,8 +111,15 @@ pub async fn apply(
     let mut outcome = PatchOutcome::default();
     let mut after = request.after;
     loop {
-        let ids =
-            search::matching_ids(db, request.entity_type, &request.filter, after, ID_BATCH).await;
+        let ids = search::matching_ids(
+            db,
+            request.entity_type,
+            &request.filter,
+            after,
+            ID_BATCH,
+            request.timeout,
+        )
+        .await;
         let ids = match ids {
             Ok(ids) => ids,
             Err(error) if outcome.matched == 0 => return Err(error.into()),

@@ -2,25 +2,44 @@
 //! once its row is locked.
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockType, Query};
-use sea_orm::{ConnectionTrait, DatabaseTransaction};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
 use uuid::Uuid;
 
+use super::bounded;
 use super::page::condition;
-use super::{MetadataFilter, SearchError};
+use super::{MetadataFilter, SearchError, SearchTimeout};
 use crate::sync::EntityType;
 
-/// How many rows of `entity_type` match `filter`.
+/// How many rows of `entity_type` after `after` (in id order) match `filter`, counting at
+/// most `cap`: a dry run never counts a whole table. Bounded by the search statement
+/// timeout on PostgreSQL.
 pub async fn count_entities(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     entity_type: EntityType,
     filter: &MetadataFilter,
+    after: Option<Uuid>,
+    cap: u64,
+    timeout: SearchTimeout,
 ) -> Result<u64, SearchError> {
-    let statement = Query::select()
-        .expr_as(Expr::cust("count(*)"), Alias::new("n"))
+    let mut matching = Query::select();
+    matching
+        .expr(Expr::val(1))
         .from(Alias::new(entity_type.table()))
         .and_where(condition(db.get_database_backend(), filter)?)
+        .limit(cap);
+    if let Some(after) = after {
+        matching.and_where(Expr::col(Alias::new("id")).gt(after));
+    }
+    let statement = Query::select()
+        .expr_as(Expr::cust("count(*)"), Alias::new("n"))
+        .from_subquery(matching.to_owned(), Alias::new("matching"))
         .to_owned();
-    let row = db.query_one(&statement).await?;
+    let tx = bounded::begin(db, timeout).await?;
+    let row = tx
+        .query_one(&statement)
+        .await
+        .map_err(|error| bounded::timed_out(error, timeout))?;
+    tx.commit().await?;
     let count: i64 = match row {
         Some(row) => row.try_get("", "n")?,
         None => 0,
@@ -48,13 +67,15 @@ pub async fn lock_if_matching(
     Ok(tx.query_one(&statement).await?.is_some())
 }
 
-/// Ids of `entity_type` rows matching `filter`, in id order after `after`, at most `limit`.
+/// Ids of `entity_type` rows matching `filter`, in id order after `after`, at most `limit`;
+/// bounded by the search statement timeout on PostgreSQL.
 pub async fn matching_ids(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     entity_type: EntityType,
     filter: &MetadataFilter,
     after: Option<Uuid>,
     limit: u64,
+    timeout: SearchTimeout,
 ) -> Result<Vec<Uuid>, SearchError> {
     let mut statement = Query::select();
     statement
@@ -66,7 +87,12 @@ pub async fn matching_ids(
     if let Some(after) = after {
         statement.and_where(Expr::col(Alias::new("id")).gt(after));
     }
-    let rows = db.query_all(&statement).await?;
+    let tx = bounded::begin(db, timeout).await?;
+    let rows = tx
+        .query_all(&statement)
+        .await
+        .map_err(|error| bounded::timed_out(error, timeout))?;
+    tx.commit().await?;
     rows.iter()
         .map(|row| row.try_get("", "id").map_err(SearchError::from))
         .collect()

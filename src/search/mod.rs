@@ -7,6 +7,7 @@
 //! semantics. Input never becomes SQL text: JSON values, keys and paths are bound
 //! parameters, and the only identifiers are the registry's table names.
 
+mod bounded;
 mod error;
 mod filter;
 mod matching;
@@ -16,6 +17,7 @@ mod postgres;
 mod sql;
 mod sqlite;
 
+pub use bounded::SearchTimeout;
 pub use error::SearchError;
 pub use filter::{MAX_FILTER_NESTING, MAX_FILTER_TERMS, MetadataFilter};
 pub use matching::{count_entities, lock_if_matching, matching_ids};

@@ -3,11 +3,11 @@
 use entity::metadata_master;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult, Iterable,
-    QueryFilter, QueryOrder, QueryResult, QuerySelect, Select,
+    ColumnTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
+    Iterable, QueryFilter, QueryOrder, QueryResult, QuerySelect, Select,
 };
 
-use super::order::MASTER_TABLE;
+use super::order::{MASTER_TABLE, OrderField};
 use super::sql::Sql;
 use super::{MetadataFilter, Order, Position, SearchError, postgres, sqlite};
 use crate::catalog::{CatalogEntity, Documents};
@@ -21,6 +21,8 @@ pub struct PageQuery<'a> {
     pub after: Option<Position>,
     /// Rows to fetch (callers ask for one more than they show).
     pub limit: u64,
+    /// How long a filtered read may run (PostgreSQL).
+    pub timeout: super::SearchTimeout,
 }
 
 /// A row with its sort key, from which the next page's position is made.
@@ -44,7 +46,7 @@ const SORT_KEY: &str = "sort_key";
 /// Master rows, of every entity type or of one; with [`Documents::Skip`] their documents
 /// read as JSON `null` (neither sent nor decoded).
 pub async fn masters(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     entity_type: Option<EntityType>,
     query: PageQuery<'_>,
     documents: Documents,
@@ -71,7 +73,7 @@ pub async fn masters(
 
 /// Rows of one entity type.
 pub async fn entities<E: CatalogEntity>(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     query: PageQuery<'_>,
 ) -> Result<Vec<Keyed<E::Model>>, SearchError>
 where
@@ -82,7 +84,7 @@ where
 
 /// `table` is the master table or a registry table name (the allow-list), never input.
 async fn run<E: EntityTrait>(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     mut select: Select<E>,
     table: &str,
     query: PageQuery<'_>,
@@ -118,12 +120,21 @@ where
     if let Some(key) = key {
         select = select.order_by(Expr::cust(key), direction.clone());
     }
-    Ok(select
+    let select = select
         .order_by(Expr::cust(id), direction)
         .limit(query.limit)
-        .into_model::<Keyed<E::Model>>()
-        .all(db)
-        .await?)
+        .into_model::<Keyed<E::Model>>();
+    // Unfiltered pages in id order walk the primary key; anything else may scan.
+    if query.filter.is_none() && query.order.field == OrderField::Id {
+        return Ok(select.all(db).await?);
+    }
+    let tx = super::bounded::begin(db, query.timeout).await?;
+    let rows = select
+        .all(&tx)
+        .await
+        .map_err(|error| super::bounded::timed_out(error, query.timeout))?;
+    tx.commit().await?;
+    Ok(rows)
 }
 
 /// The SQL condition of `filter` on a table with `metadata` and `updated_at` columns.

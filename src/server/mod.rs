@@ -98,11 +98,11 @@ async fn graphql_post(
         Err(rejection) => return rejection.into_response(),
     };
     let request = with_trace_request(
-        request
-            .data(actor(&state, &headers, &principal))
-            .data(principal),
+        request.data(actor(&state, &headers, &principal)),
+        &principal,
         &headers,
-    );
+    )
+    .data(principal);
     let response = graphql::execute(&state.schema, &state.db, request).await;
     state
         .http
@@ -174,24 +174,30 @@ async fn graphql_get(
     let request = with_trace_request(
         request
             .data(actor(&state, &headers, &principal))
-            .data(principal)
             .data(ViaHttpGet),
+        &principal,
         &headers,
-    );
+    )
+    .data(principal);
     let response = graphql::execute(&state.schema, &state.db, request).await;
     state
         .http
         .negotiate(&headers, GraphQLResponse::from(response).into_response())
 }
 
-/// Marks the request for an inline trace when a gateway asks for one (ftv1).
+/// Marks the request for an inline trace when a gateway asks for one (ftv1). Anonymous
+/// callers (authentication on, no token) get none: a trace costs memory per resolved field
+/// and shows the service's timing, so only identified callers (the gateway forwards the
+/// user's token) may ask.
 fn with_trace_request(
     request: async_graphql::Request,
+    principal: &crate::auth::Principal,
     headers: &HeaderMap,
 ) -> async_graphql::Request {
-    let asked = headers
-        .get(graphql::ftv1::INCLUDE_TRACE_HEADER)
-        .is_some_and(|value| value.as_bytes() == graphql::ftv1::INCLUDE_TRACE_VALUE.as_bytes());
+    let asked = principal.identified()
+        && headers
+            .get(graphql::ftv1::INCLUDE_TRACE_HEADER)
+            .is_some_and(|value| value.as_bytes() == graphql::ftv1::INCLUDE_TRACE_VALUE.as_bytes());
     if asked {
         request.data(graphql::ftv1::IncludeTrace)
     } else {

@@ -7,7 +7,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use migration::{Migrator, MigratorTrait};
+use migration::seaql_migrations;
+use migration::{Migrator, MigratorTrait, SchemaManager};
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait};
 use serde_json::json;
 
 use super::{AppState, authenticate};
@@ -17,15 +19,19 @@ use crate::observability;
 /// How long a probe or scrape waits for the database.
 const DATABASE_WAIT: Duration = Duration::from_secs(2);
 
-/// 200 when the database answers and every migration is applied, 503 otherwise.
+/// 200 when the database answers and every migration this build knows is applied, 503
+/// otherwise. Migrations this build does not know (a newer release migrated first, as in a
+/// rolling deploy) do not make it unready: they are reported as `ahead`.
 pub(super) async fn ready(State(state): State<AppState>) -> Response {
-    let check = async {
-        let pending = Migrator::get_pending_migrations_read_only(&state.db).await?;
-        Ok::<usize, sea_orm::DbErr>(pending.len())
-    };
-    let (status, body) = match tokio::time::timeout(DATABASE_WAIT, check).await {
-        Ok(Ok(0)) => (StatusCode::OK, json!({ "status": "ready" })),
-        Ok(Ok(pending)) => (
+    let (status, body) = match tokio::time::timeout(DATABASE_WAIT, migrations(&state.db)).await {
+        Ok(Ok(Migrations { pending: 0, ahead })) => {
+            let mut body = json!({ "status": "ready" });
+            if ahead > 0 {
+                body["ahead"] = json!(ahead);
+            }
+            (StatusCode::OK, body)
+        }
+        Ok(Ok(Migrations { pending, .. })) => (
             StatusCode::SERVICE_UNAVAILABLE,
             json!({ "status": "migrations pending", "pending": pending }),
         ),
@@ -42,6 +48,35 @@ pub(super) async fn ready(State(state): State<AppState>) -> Response {
         ),
     };
     (status, Json(body)).into_response()
+}
+
+struct Migrations {
+    /// Known to this build, not applied.
+    pending: usize,
+    /// Applied, unknown to this build.
+    ahead: usize,
+}
+
+/// Compares the applied migrations with this build's, reading only (no `CREATE TABLE`).
+async fn migrations(db: &DatabaseConnection) -> Result<Migrations, DbErr> {
+    let applied: std::collections::HashSet<String> =
+        if SchemaManager::new(db).has_table("seaql_migrations").await? {
+            seaql_migrations::Entity::find()
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|row| row.version)
+                .collect()
+        } else {
+            Default::default()
+        };
+    let known: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|migration| migration.name().to_owned())
+        .collect();
+    let pending = known.iter().filter(|name| !applied.contains(*name)).count();
+    let ahead = applied.len() - (known.len() - pending);
+    Ok(Migrations { pending, ahead })
 }
 
 /// The Prometheus text exposition. With authentication on, it needs a bearer token with

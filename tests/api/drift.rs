@@ -239,3 +239,59 @@ async fn cross_references_are_reported_not_repaired() {
     assert!(out.contains("NotRepairable"), "{out}");
     app.stop().await;
 }
+
+/// Two campaigns whose master references were swapped make four cross-reference pairs,
+/// two per entity; paging one row at a time by (entity id, master id) finds all four.
+#[tokio::test]
+async fn cross_reference_pages_never_skip_a_pair_of_the_same_entity() {
+    use metadata_synergy::orchestration::drift::{DriftKind, find};
+    use metadata_synergy::sync::EntityType;
+
+    let app = spawn_app().await;
+    let (a, _) = create_campaign(&app, json!({"n": "a"})).await;
+    let (b, _) = create_campaign(&app, json!({"n": "b"})).await;
+    let master_of = |id: Uuid| {
+        let app = &app;
+        async move {
+            let rows = app
+                .sql_rows(
+                    "SELECT metadata_master_id FROM service_campaign_main WHERE id = $1",
+                    vec![id.into()],
+                )
+                .await;
+            rows[0].try_get::<Uuid>("", "metadata_master_id").unwrap()
+        }
+    };
+    let (ma, mb) = (master_of(a).await, master_of(b).await);
+    let swap = "UPDATE service_campaign_main SET metadata_master_id = $2 WHERE id = $1";
+    behind_the_triggers(
+        &app,
+        vec![
+            (swap, vec![a.into(), Uuid::now_v7().into()]),
+            (swap, vec![b.into(), ma.into()]),
+            (swap, vec![a.into(), mb.into()]),
+        ],
+    )
+    .await;
+    let mut pairs = Vec::new();
+    let mut after = None;
+    loop {
+        let page = find(
+            &app.db,
+            EntityType::Campaign,
+            DriftKind::CrossReference,
+            after,
+            1,
+        )
+        .await
+        .unwrap();
+        pairs.extend(page.drifts.iter().map(|d| (d.entity_id, d.master_id)));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(pairs.len(), 4, "{pairs:?}");
+    assert_eq!(pairs.iter().filter(|(entity, _)| *entity == a).count(), 2);
+    app.stop().await;
+}

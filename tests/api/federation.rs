@@ -263,3 +263,35 @@ async fn inline_traces_are_sent_only_when_asked_for() {
     assert_eq!(missing.error.len(), 1, "the error is on its field");
     app.stop().await;
 }
+
+/// Anonymous callers (authentication on, no token) get no inline trace even when they ask:
+/// only identified callers (the gateway forwards the user's token) may make the service
+/// record one.
+#[tokio::test]
+async fn inline_traces_need_an_identified_caller() {
+    use crate::auth::{claims, hs256, secured_app};
+
+    let (app, _jwks) = secured_app().await;
+    let post = |token: Option<String>| {
+        let mut request = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .header("apollo-federation-include-trace", "ftv1")
+            .json(&json!({ "query": "{ __typename }" }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    let anonymous: Value = post(None).await.unwrap().json().await.unwrap();
+    assert_eq!(
+        anonymous["data"]["__typename"],
+        json!("Query"),
+        "{anonymous}"
+    );
+    assert!(anonymous["extensions"]["ftv1"].is_null(), "{anonymous}");
+    let token = hs256(&claims("metadata:read", "gateway-user"));
+    let identified: Value = post(Some(token)).await.unwrap().json().await.unwrap();
+    assert!(identified["extensions"]["ftv1"].is_string(), "{identified}");
+    app.stop().await;
+}

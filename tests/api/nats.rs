@@ -38,6 +38,7 @@ fn own_config(url: &str) -> NatsConfig {
         url: url.to_owned(),
         stream: format!("TEST_{}", tag.to_uppercase()),
         subject_prefix: format!("test.{tag}.events"),
+        max_age: Duration::from_secs(3600),
     }
 }
 
@@ -103,7 +104,8 @@ async fn events_reach_jetstream_once_per_id_and_in_order() {
         "every event once"
     );
     for (subject, msg_id, body) in &messages {
-        assert_eq!(msg_id.as_deref(), Some(body["id"].to_string().as_str()));
+        let expected = format!("{}:{}", body["masterId"].as_str().unwrap(), body["id"]);
+        assert_eq!(msg_id.as_deref(), Some(expected.as_str()));
         let kind = body["kind"].as_str().unwrap().to_ascii_lowercase();
         assert_eq!(
             subject,
@@ -127,9 +129,62 @@ async fn events_reach_jetstream_once_per_id_and_in_order() {
     publisher.handle(&events[0]).await.unwrap();
     publisher.handle(&events[7]).await.unwrap();
     let mut stream = js.get_stream(&config.stream).await.unwrap();
-    assert_eq!(stream.info().await.unwrap().state.messages, 8);
+    let info = stream.info().await.unwrap();
+    assert_eq!(info.state.messages, 8);
+    assert_eq!(info.config.max_age, Duration::from_secs(3600));
     js.delete_stream(&config.stream).await.unwrap();
     app.stop().await;
+}
+
+fn event_with(document: Value) -> metadata_event::Model {
+    metadata_event::Model {
+        id: 1,
+        entity_type: "campaign".into(),
+        entity_id: Uuid::new_v4(),
+        master_id: Uuid::new_v4(),
+        kind: metadata_event::EventKind::Updated,
+        version: 2,
+        origin: metadata_event::EventOrigin::Api,
+        actor: None,
+        occurred_at: chrono::Utc::now(),
+        document,
+    }
+}
+
+#[tokio::test]
+async fn a_deleted_stream_is_created_again_and_an_oversized_event_is_a_permanent_failure() {
+    if !nats_available().await {
+        return;
+    }
+    let config = own_config(NATS);
+    let publisher = NatsPublisher::new(config.clone());
+    publisher
+        .handle(&event_with(json!({ "a": 1 })))
+        .await
+        .unwrap();
+    let js = jetstream::new(async_nats::connect(NATS).await.unwrap());
+    js.delete_stream(&config.stream).await.unwrap();
+
+    // The first attempt finds the stream gone (a retried failure); the next creates it.
+    let second = event_with(json!({ "a": 2 }));
+    let mut published = publisher.handle(&second).await;
+    if let Err(error) = &published {
+        assert!(!error.permanent, "{error:?}");
+        published = publisher.handle(&second).await;
+    }
+    published.unwrap();
+    let mut stream = js.get_stream(&config.stream).await.unwrap();
+    assert_eq!(stream.info().await.unwrap().state.messages, 1);
+
+    // Larger than the server's max_payload (1 MiB by default): retrying cannot help.
+    let huge = event_with(json!({ "blob": "x".repeat(2 << 20) }));
+    let error = publisher.handle(&huge).await.unwrap_err();
+    assert!(error.permanent, "{error:?}");
+    assert_eq!(
+        error.reason,
+        "the event is larger than the NATS server's max_payload"
+    );
+    js.delete_stream(&config.stream).await.unwrap();
 }
 
 #[tokio::test]

@@ -79,6 +79,15 @@ async fn dry_run_counts_and_runs_write_each_match_once() {
         events_before,
         "a dry run writes nothing"
     );
+    // A dry run counts only up to the limit and says where a run would continue.
+    let capped = patch_where(
+        &app,
+        json!({"entityType": "CAMPAIGN", "filter": filter, "patch": {"flag": true}, "limit": 3}),
+    )
+    .await;
+    assert_eq!(capped["matched"], json!(3), "{capped}");
+    assert_eq!(uuid(&capped["continueAfter"]), promos[2]);
+    assert_eq!(preview["continueAfter"], Json::Null);
 
     let first = patch_where(
         &app,

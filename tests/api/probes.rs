@@ -33,6 +33,14 @@ async fn ready_needs_every_migration_and_the_database() {
         (200, json!({"status": "ready"}))
     );
     // As after a deploy whose migrations have not run yet.
+    let latest: String = app
+        .sql_rows(
+            "SELECT max(version) AS version FROM seaql_migrations",
+            vec![],
+        )
+        .await[0]
+        .try_get("", "version")
+        .unwrap();
     app.sql(
         "DELETE FROM seaql_migrations WHERE version = (SELECT max(version) FROM seaql_migrations)",
         vec![],
@@ -42,6 +50,24 @@ async fn ready_needs_every_migration_and_the_database() {
     let (status, body) = get(&app, "/ready", None).await;
     assert_eq!(status, 503, "{body}");
     assert!(body.contains("migrations pending"), "{body}");
+    app.sql(
+        "INSERT INTO seaql_migrations (version, applied_at) VALUES ($1, 0)",
+        vec![latest.into()],
+    )
+    .await
+    .unwrap();
+    // A newer release migrated first (a rolling deploy): this one stays ready.
+    app.sql(
+        "INSERT INTO seaql_migrations (version, applied_at) VALUES ('m9999_from_a_newer_release', 0)",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let (status, body) = get(&app, "/ready", None).await;
+    assert_eq!(
+        (status, serde_json::from_str::<Value>(&body).unwrap()),
+        (200, json!({"status": "ready", "ahead": 1}))
+    );
     let (status, _) = get(&app, "/health", None).await;
     assert_eq!(status, 200, "liveness does not depend on migrations");
     app.stop().await;
@@ -93,6 +119,7 @@ async fn metrics_show_requests_errors_deliveries_translations_and_sockets() {
         "translator_calls_total{provider=\"pseudo\",outcome=\"ok\"}",
         "event_deliveries{consumer=\"localization\",state=\"dead\"}",
         "event_delivery_lag_seconds{consumer=\"localization\"}",
+        "event_deliveries{consumer=\"subscriptions\",state=\"pending\"}",
         "metadata_events_appended_total",
         "db_pool_max_connections",
         "database_up",
@@ -109,6 +136,10 @@ async fn metrics_show_requests_errors_deliveries_translations_and_sockets() {
     assert!(
         sample(&text, "websocket_operations").unwrap_or(0.0) >= 1.0,
         "{text}"
+    );
+    assert!(
+        !text.contains("consumer=\"subscriptions:"),
+        "one label for every process's subscriptions consumer: {text}"
     );
     assert!(sample(&text, "database_up") == Some(1.0));
     assert!(sample(&text, "metadata_events_appended_total").unwrap_or(0.0) >= 1.0);
@@ -129,10 +160,22 @@ async fn metrics_need_their_scope_when_authentication_is_on() {
     assert_eq!(get(&app, "/metrics", None).await.0, 401);
     let reader = hs256(&claims("metadata:read", "reader"));
     assert_eq!(get(&app, "/metrics", Some(&reader)).await.0, 403);
+    // An anonymous caller's operation names never become labels.
+    app.client
+        .post(format!("{}/graphql", app.address))
+        .json(&json!({ "query": "query AnonymousChosenName { __typename }" }))
+        .send()
+        .await
+        .unwrap();
     let scraper = hs256(&claims("metadata:metrics", "prometheus"));
     let (status, text) = get(&app, "/metrics", Some(&scraper)).await;
     assert_eq!(status, 200, "{text}");
     assert!(text.contains("database_up"), "{text}");
+    assert!(!text.contains("AnonymousChosenName"), "{text}");
+    assert!(
+        text.contains("graphql_requests_total{operation=\"unidentified\""),
+        "{text}"
+    );
     assert_eq!(
         get(&app, "/ready", None).await.0,
         200,

@@ -5,6 +5,7 @@
 
 mod proto;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -58,7 +59,7 @@ struct Field {
     error: Option<proto::Error>,
 }
 
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 enum Segment {
     Name(String),
     Index(u32),
@@ -187,9 +188,9 @@ fn build_trace(started: Started, mut fields: Vec<Field>) -> Trace {
             .cmp(&b.path.len())
             .then(a.start_ns.cmp(&b.start_ns))
     });
-    let mut root = proto::Node::default();
+    let mut tree = Tree::default();
     for field in fields {
-        let node = node_at(&mut root, &field.path);
+        let node = tree.node_at(field.path);
         node.r#type = field.return_type;
         node.parent_type = field.parent_type;
         node.original_field_name = field.original_name.unwrap_or_default();
@@ -201,33 +202,67 @@ fn build_trace(started: Started, mut fields: Vec<Field>) -> Trace {
         start_time: Some(timestamp(started.wall)),
         end_time: Some(timestamp(SystemTime::now())),
         duration_ns,
-        root: Some(root),
+        root: Some(tree.into_root()),
     }
 }
 
-/// The node at `path` below `root`, created (with its missing ancestors) when needed.
-fn node_at<'a>(root: &'a mut proto::Node, path: &[Segment]) -> &'a mut proto::Node {
-    let mut node = root;
-    for segment in path {
-        let id = match segment {
-            Segment::Name(name) => proto::NodeId::ResponseName(name.clone()),
-            Segment::Index(index) => proto::NodeId::Index(*index),
-        };
-        let position = match node
-            .child
-            .iter()
-            .position(|child| child.id.as_ref() == Some(&id))
-        {
-            Some(position) => position,
-            None => {
-                node.child.push(proto::Node {
-                    id: Some(id),
-                    ..Default::default()
-                });
-                node.child.len() - 1
-            }
-        };
-        node = &mut node.child[position];
+/// Nodes in creation order (the root first, every node after its parent) with an index by
+/// (parent, segment), so that a list of n elements costs O(n), not O(n²), to build.
+struct Tree {
+    nodes: Vec<(usize, proto::Node)>,
+    children: HashMap<(usize, Segment), usize>,
+}
+
+impl Default for Tree {
+    fn default() -> Self {
+        Tree {
+            nodes: vec![(0, proto::Node::default())],
+            children: HashMap::new(),
+        }
     }
-    node
+}
+
+impl Tree {
+    /// The node at `path` below the root, created (with its missing ancestors) when needed.
+    fn node_at(&mut self, path: Vec<Segment>) -> &mut proto::Node {
+        let mut current = 0;
+        for segment in path {
+            let next = self.nodes.len();
+            let nodes = &mut self.nodes;
+            current =
+                *self
+                    .children
+                    .entry((current, segment))
+                    .or_insert_with_key(|(parent, segment)| {
+                        let id = match segment {
+                            Segment::Name(name) => proto::NodeId::ResponseName(name.clone()),
+                            Segment::Index(index) => proto::NodeId::Index(*index),
+                        };
+                        nodes.push((
+                            *parent,
+                            proto::Node {
+                                id: Some(id),
+                                ..Default::default()
+                            },
+                        ));
+                        next
+                    });
+        }
+        &mut self.nodes[current].1
+    }
+
+    /// Moves every node into its parent, last created first: a node's children all come
+    /// after it, so each is complete when it moves.
+    fn into_root(mut self) -> proto::Node {
+        while self.nodes.len() > 1 {
+            let Some((parent, mut node)) = self.nodes.pop() else {
+                break;
+            };
+            node.child.reverse();
+            self.nodes[parent].1.child.push(node);
+        }
+        let mut root = self.nodes.pop().map(|(_, node)| node).unwrap_or_default();
+        root.child.reverse();
+        root
+    }
 }

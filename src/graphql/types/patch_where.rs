@@ -4,8 +4,9 @@ use uuid::Uuid;
 /// What `patchMetadataWhere` found or did.
 #[derive(SimpleObject)]
 pub struct PatchMetadataWhereResult {
-    /// True when nothing was written (the default): `matched` counts every matching
-    /// entity and `ids` lists the first 100 of them.
+    /// True when nothing was written (the default): `matched` counts the matching
+    /// entities up to `limit`, `ids` lists the first 100 of them, and `continueAfter` is
+    /// set when more than `limit` match.
     pub dry_run: bool,
     /// Entities that matched (a real run: when locked, at most `limit`).
     pub matched: u64,
@@ -16,7 +17,7 @@ pub struct PatchMetadataWhereResult {
     /// A dry run: the first matching ids. A real run: exactly the ids written, in order.
     pub ids: Vec<Uuid>,
     /// Set when more entities match than `limit` let this run write: the last id this run
-    /// handled, to pass as `after` to continue.
+    /// handled (a dry run: would handle), to pass as `after` to continue.
     pub continue_after: Option<Uuid>,
     /// What stopped a real run early; nothing was written for that entity, everything in
     /// `ids` was.

@@ -1,5 +1,7 @@
-//! The drift queries: one small statement per kind, keyset-paged by entity id. The table
-//! name comes from the entity type registry (the allow-list), never from input.
+//! The drift queries: one small statement per kind, keyset-paged by (entity id, master
+//! id) — an entity can be in several cross-reference pairs, so the entity id alone could
+//! skip some at a page boundary. The table name comes from the entity type registry (the
+//! allow-list), never from input.
 
 use chrono::Utc;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Value};
@@ -11,20 +13,24 @@ use crate::sync::{EntityType, same_document};
 /// Rows read per statement while counting.
 const PAGE: u64 = 500;
 
+/// Where a page of drifts ends: the last (entity id, master id) pair it looked at.
+pub type DriftPosition = (Uuid, Uuid);
+
 /// One page of drifts and where the next page starts.
 #[derive(Clone, Debug, Default)]
 pub struct DriftPage {
     pub drifts: Vec<Drift>,
-    /// The last entity id this page looked at, when more may follow.
-    pub next: Option<Uuid>,
+    /// The last pair this page looked at, when more may follow.
+    pub next: Option<DriftPosition>,
 }
 
-/// Drifts of one kind and type with an entity id above `after`, looking at `limit` rows.
+/// Drifts of one kind and type after `after` in (entity id, master id) order, looking at
+/// `limit` rows.
 pub async fn find(
     db: &impl ConnectionTrait,
     entity_type: EntityType,
     kind: DriftKind,
-    after: Option<Uuid>,
+    after: Option<DriftPosition>,
     limit: u64,
 ) -> Result<DriftPage, DbErr> {
     let table = entity_type.table();
@@ -34,7 +40,7 @@ pub async fn find(
                     m.metadata AS master_metadata \
              FROM {table} e JOIN _metadata_master m \
                ON m.id = e.metadata_master_id AND m.entity_id = e.id AND m.entity_type = $1 \
-             WHERE {differ} AND e.id > $2 ORDER BY e.id LIMIT $3",
+             WHERE {differ} AND (e.id, m.id) > ($2, $4) ORDER BY e.id, m.id LIMIT $3",
             differ = differ(db.get_database_backend()),
         ),
         DriftKind::MissingMaster => format!(
@@ -42,13 +48,14 @@ pub async fn find(
              WHERE NOT EXISTS (SELECT 1 FROM _metadata_master m WHERE m.id = e.metadata_master_id) \
                AND NOT EXISTS (SELECT 1 FROM _metadata_master m \
                                WHERE m.entity_type = $1 AND m.entity_id = e.id) \
-               AND e.id > $2 ORDER BY e.id LIMIT $3"
+               AND (e.id, e.metadata_master_id) > ($2, $4) \
+             ORDER BY e.id, e.metadata_master_id LIMIT $3"
         ),
         DriftKind::OrphanMaster => format!(
             "SELECT m.entity_id AS entity_id, m.id AS master_id FROM _metadata_master m \
              WHERE m.entity_type = $1 AND NOT EXISTS (SELECT 1 FROM {table} e WHERE e.id = m.entity_id) \
                AND NOT EXISTS (SELECT 1 FROM {table} e WHERE e.metadata_master_id = m.id) \
-               AND m.entity_id > $2 ORDER BY m.entity_id LIMIT $3"
+               AND (m.entity_id, m.id) > ($2, $4) ORDER BY m.entity_id, m.id LIMIT $3"
         ),
         DriftKind::CrossReference => format!(
             "SELECT entity_id, master_id FROM ( \
@@ -59,14 +66,16 @@ pub async fn find(
                 SELECT e.id AS entity_id, m.id AS master_id FROM {table} e \
                   JOIN _metadata_master m ON m.id = e.metadata_master_id \
                  WHERE m.entity_id <> e.id OR m.entity_type <> $1 \
-             ) pairs WHERE entity_id > $2 ORDER BY entity_id, master_id LIMIT $3"
+             ) pairs WHERE (entity_id, master_id) > ($2, $4) \
+             ORDER BY entity_id, master_id LIMIT $3"
         ),
     };
-    let after = after.unwrap_or(Uuid::nil());
+    let (after_entity, after_master) = after.unwrap_or((Uuid::nil(), Uuid::nil()));
     let values: Vec<Value> = vec![
         entity_type.as_str().into(),
-        after.into(),
+        after_entity.into(),
         i64::try_from(limit).unwrap_or(i64::MAX).into(),
+        after_master.into(),
     ];
     let rows = db
         .query_all_raw(statement(db.get_database_backend(), &sql, values))
@@ -75,7 +84,10 @@ pub async fn find(
     if rows.len() as u64 == limit
         && let Some(last) = rows.last()
     {
-        page.next = Some(last.try_get("", "entity_id")?);
+        page.next = Some((
+            last.try_get("", "entity_id")?,
+            last.try_get("", "master_id")?,
+        ));
     }
     for row in rows {
         if kind == DriftKind::DocumentsDiffer {

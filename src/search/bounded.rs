@@ -1,0 +1,57 @@
+//! A time limit for filtered reads. Only `contains` is served by an index; any other
+//! filter (paths, keys, times, `not`) or order by a time or the version may read a whole
+//! table. On PostgreSQL such a read runs in its own transaction with a
+//! `statement_timeout`, so a costly filter fails itself instead of holding a pooled
+//! connection for as long as it likes. (SQLite, the embedded single-process default, has
+//! no statement timeout; it reads without one.)
+
+use std::time::Duration;
+
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
+    TransactionTrait,
+};
+
+use super::SearchError;
+
+/// How long one filtered statement may run on PostgreSQL (5 s by default).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SearchTimeout(pub Duration);
+
+impl Default for SearchTimeout {
+    fn default() -> Self {
+        SearchTimeout(Duration::from_secs(5))
+    }
+}
+
+/// A read-only transaction whose statements stop after `timeout` on PostgreSQL; dropping
+/// it ends it.
+pub(super) async fn begin(
+    db: &DatabaseConnection,
+    timeout: SearchTimeout,
+) -> Result<DatabaseTransaction, SearchError> {
+    let tx = db.begin().await?;
+    if tx.get_database_backend() == DatabaseBackend::Postgres {
+        // A number from the configuration, not input: the one statement built with format!.
+        let limit = timeout.0.as_millis().max(1);
+        tx.execute_unprepared(&format!(
+            "SET LOCAL statement_timeout = {limit}; SET TRANSACTION READ ONLY"
+        ))
+        .await?;
+    }
+    Ok(tx)
+}
+
+/// A statement stopped by the timeout is the filter's fault (a client error); any other
+/// database error stays internal.
+pub(super) fn timed_out(error: DbErr, timeout: SearchTimeout) -> SearchError {
+    if crate::db::error_code(&error).as_deref() == Some("57014") {
+        SearchError::TooCostly(format!(
+            "the filter took longer than {} ms; narrow it (`contains` is indexed) or ask \
+             for fewer rows",
+            timeout.0.as_millis()
+        ))
+    } else {
+        SearchError::Database(error)
+    }
+}
