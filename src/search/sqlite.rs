@@ -87,22 +87,44 @@ pub(super) fn render(sql: &mut Sql, filter: &MetadataFilter) {
     }
 }
 
-/// The node at `path` below `node` exists and `leaf` holds for it. Array positions are
-/// matched as text, as PostgreSQL's `#>` reads them.
+/// The node at `path` below `node` exists and `leaf` holds for it. Object members are
+/// matched by key; array elements by the position PostgreSQL's `#>` reads from the same
+/// text ([`array_position`]), counting from the end when negative.
 fn at_path(sql: &mut Sql, node: &Node, path: &[String], leaf: &mut dyn FnMut(&mut Sql, &Node)) {
     let Some((key, rest)) = path.split_first() else {
         leaf(sql, node);
         return;
     };
     let alias = sql.alias();
+    let container = node.container();
     sql.push(&format!(
-        "EXISTS (SELECT 1 FROM json_each({}) {alias} WHERE CAST({alias}.key AS TEXT) = ",
-        node.container()
-    ))
-    .param(key.clone())
-    .push(" AND ");
+        "EXISTS (SELECT 1 FROM json_each({container}) {alias} WHERE (CASE WHEN {} = 'array' THEN ",
+        node.ty
+    ));
+    match array_position(key) {
+        Some(position) if position < 0 => sql
+            .push(&format!("{alias}.key = json_array_length({container}) + "))
+            .param(position),
+        Some(position) => sql.push(&format!("{alias}.key = ")).param(position),
+        None => sql.push("0"),
+    };
+    sql.push(&format!(" ELSE {alias}.key = "))
+        .param(key.clone())
+        .push(" END) AND ");
     at_path(sql, &Node::scan(&alias), rest, leaf);
     sql.push(")");
+}
+
+/// The array position a path element names, read as PostgreSQL reads it (C `strtol` into
+/// an `int`): optional leading white space and sign, then only digits; `None` otherwise.
+fn array_position(key: &str) -> Option<i64> {
+    let trimmed = key.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    let digits = trimmed.strip_prefix(['+', '-']).unwrap_or(trimmed);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let position: i64 = trimmed.strip_prefix('+').unwrap_or(trimmed).parse().ok()?;
+    i32::try_from(position).ok().map(i64::from)
 }
 
 /// `node @> value`.
@@ -205,6 +227,31 @@ fn equals(sql: &mut Sql, node: &Node, value: &Value) {
                 sql.push(")");
             }
             sql.push(")");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::array_position;
+
+    #[test]
+    fn array_positions_are_read_as_postgresql_reads_them() {
+        for (text, position) in [
+            ("1", Some(1)),
+            ("01", Some(1)),
+            ("+1", Some(1)),
+            (" 1", Some(1)),
+            ("-1", Some(-1)),
+            ("-0", Some(0)),
+            ("1 ", None),
+            ("1x", None),
+            ("", None),
+            ("-", None),
+            ("99999999999", None),
+            ("sku", None),
+        ] {
+            assert_eq!(array_position(text), position, "{text:?}");
         }
     }
 }

@@ -104,6 +104,16 @@ async fn filters_have_jsonb_semantics_on_both_databases() {
         (json!({"hasPath": ["nested", "k", "deep"]}), "ab"),
         (json!({"hasPath": ["items", "1", "sku"]}), "ac"),
         (json!({"hasPath": ["items", "0", "sku"]}), "a"),
+        // Array positions as PostgreSQL reads them: from the end when negative, `01`,
+        // `+1` and ` 1` are 1, anything else names no element.
+        (json!({"hasPath": ["items", "-1", "sku"]}), "ac"),
+        (json!({"path": ["items", "-1", "sku"], "equals": "S2"}), "a"),
+        (json!({"path": ["items", "-2"], "equals": [1, 2]}), "c"),
+        (json!({"hasPath": ["items", "-3"]}), ""),
+        (json!({"path": ["items", "01", "sku"], "equals": "S2"}), "a"),
+        (json!({"path": ["items", "+1", "sku"], "equals": "S2"}), "a"),
+        (json!({"hasPath": ["items", "1x"]}), ""),
+        (json!({"hasPath": ["tags", "0"]}), "ab"),
         (json!({"path": ["region"], "equals": null}), "c"),
         (
             json!({"path": ["nested", "k"], "equals": {"deep": true}}),
