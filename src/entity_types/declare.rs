@@ -319,7 +319,7 @@ macro_rules! entity_registry {
             field(name = "entity_type", ty = "graphql_enum::EntityType", desc = "The kind of entity."),
             field(
                 name = "metadata",
-                ty = "async_graphql::Json<&serde_json::Value>",
+                ty = "crate::graphql::raw_json::RawJson",
                 desc = "The entity's metadata document, equal to its master's."
             ),
             field(

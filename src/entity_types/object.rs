@@ -26,8 +26,8 @@ macro_rules! metadata_entity_object {
             $($own)*
 
             /// The entity's metadata document, equal to its master's.
-            pub(crate) async fn metadata(&self, _ctx: &async_graphql::Context<'_>) -> async_graphql::Json<&serde_json::Value> {
-                async_graphql::Json(&self.0.metadata)
+            pub(crate) async fn metadata(&self, _ctx: &async_graphql::Context<'_>) -> $crate::graphql::raw_json::RawJson {
+                $crate::graphql::raw_json::RawJson::of(&self.0.metadata)
             }
 
             /// The canonical master row of this entity's metadata.

@@ -15,6 +15,7 @@ mod orchestration;
 mod pagination;
 mod policy;
 mod query;
+pub mod raw_json;
 mod subscription;
 mod types;
 

@@ -4,9 +4,9 @@
 use std::future::Future;
 use std::net::SocketAddr;
 
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::GraphQLRequest;
 use axum::extract::{FromRequest, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -104,9 +104,7 @@ async fn graphql_post(
     )
     .data(principal);
     let response = graphql::execute(&state.schema, &state.db, request).await;
-    state
-        .http
-        .negotiate(&headers, GraphQLResponse::from(response).into_response())
+    state.http.negotiate(&headers, graphql_response(response))
 }
 
 /// The caller named by the `Authorization` header; a refused token answers 401 as a whole.
@@ -180,9 +178,7 @@ async fn graphql_get(
     )
     .data(principal);
     let response = graphql::execute(&state.schema, &state.db, request).await;
-    state
-        .http
-        .negotiate(&headers, GraphQLResponse::from(response).into_response())
+    state.http.negotiate(&headers, graphql_response(response))
 }
 
 /// Marks the request for an inline trace when a gateway asks for one (ftv1). Anonymous
@@ -221,3 +217,30 @@ async fn health(State(state): State<AppState>) -> Response {
 }
 
 const GRAPHIQL: &str = include_str!("graphiql.html");
+
+/// The HTTP response of a GraphQL response: as async-graphql-axum writes it (content type
+/// `application/graphql-response+json`, its cache control when it succeeded, its headers),
+/// with raw JSON documents written as text (see `graphql::raw_json`).
+fn graphql_response(mut response: async_graphql::Response) -> Response {
+    let body = match graphql::raw_json::to_vec(&response) {
+        Ok(body) => body,
+        Err(error) => {
+            tracing::error!(%error, "serializing a GraphQL response");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let mut http = Response::new(axum::body::Body::from(body));
+    http.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/graphql-response+json"),
+    );
+    if response.is_ok()
+        && let Some(cache_control) = response.cache_control.value()
+        && let Ok(value) = HeaderValue::from_str(&cache_control)
+    {
+        http.headers_mut().insert(header::CACHE_CONTROL, value);
+    }
+    http.headers_mut()
+        .extend(std::mem::take(&mut response.http_headers));
+    http
+}

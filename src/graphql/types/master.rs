@@ -13,6 +13,7 @@ use crate::graphql::ErrorCode;
 use crate::graphql::error::internal;
 use crate::graphql::loaders::load_record;
 use crate::graphql::pagination::{SequenceCursor, decode, page_size};
+use crate::graphql::raw_json::RawJson;
 use crate::sync::{self, same_document};
 
 /// The canonical metadata document of one domain entity. Its `metadata` always equals the
@@ -44,8 +45,8 @@ impl MetadataMaster {
     }
 
     /// The canonical metadata document (a JSON object).
-    async fn metadata(&self) -> Json<&Value> {
-        Json(&self.0.metadata)
+    async fn metadata(&self) -> RawJson {
+        RawJson::of(&self.0.metadata)
     }
 
     /// Starts at 1 and grows by one with every effective change, from any write path.

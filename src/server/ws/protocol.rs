@@ -41,6 +41,7 @@ pub enum ServerMessage<'a> {
     },
     Next {
         id: &'a str,
+        #[serde(serialize_with = "wire")]
         payload: &'a async_graphql::Response,
     },
     Error {
@@ -73,3 +74,11 @@ pub enum CloseCode {
 
 /// The subprotocol this server speaks.
 pub const SUBPROTOCOL: &str = "graphql-transport-ws";
+
+/// A response with its raw JSON documents written as text (see `graphql::raw_json`).
+fn wire<S: serde::Serializer>(
+    response: &&async_graphql::Response,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&crate::graphql::raw_json::Wire(response), serializer)
+}
