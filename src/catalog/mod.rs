@@ -4,10 +4,12 @@
 
 mod error;
 mod record;
+mod with_master;
 
-pub use crate::entity_types::{Record, find_records};
+pub use crate::entity_types::{Record, find_records, find_records_with_masters};
 pub use error::CatalogError;
 pub use record::{
     CatalogEntity, Documents, NewRow, OwnColumns, create, delete, find, find_many, require_text,
     update,
 };
+pub use with_master::{RecordWithMaster, find_many_with_masters};

@@ -4,7 +4,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend,
     DatabaseConnection, EntityTrait, IdenStatic, IntoActiveModel, Iterable, QueryFilter,
-    QuerySelect,
+    QuerySelect, Select,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -97,23 +97,33 @@ pub async fn find_many<E: CatalogEntity>(
     ids: Vec<Uuid>,
     documents: Documents,
 ) -> Result<Vec<Record>, CatalogError> {
+    let rows = records_by_id::<E>(db.get_database_backend(), ids, documents)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(E::into_record).collect())
+}
+
+/// The select of rows by id; with [`Documents::Skip`] every column but the document,
+/// which reads as JSON `null` (neither sent nor decoded).
+pub(super) fn records_by_id<E: CatalogEntity>(
+    backend: DatabaseBackend,
+    ids: Vec<Uuid>,
+    documents: Documents,
+) -> Select<E> {
     let mut select = E::find().filter(E::id_column().is_in(ids));
     if documents == Documents::Skip {
-        // Every column but the document, which reads as JSON `null` (neither sent nor decoded).
-        let null = match db.get_database_backend() {
-            DatabaseBackend::Postgres => "'null'::jsonb",
-            _ => "'null'",
-        };
         select = select.select_only();
         for column in E::Column::iter() {
             select = match column.as_str() {
-                "metadata" => select.column_as(Expr::cust(null), "metadata"),
+                "metadata" => select.column_as(
+                    Expr::cust(super::with_master::null_document(backend)),
+                    "metadata",
+                ),
                 _ => select.column(column),
             };
         }
     }
-    let rows = select.all(db).await?;
-    Ok(rows.into_iter().map(E::into_record).collect())
+    select
 }
 
 /// Whether entity rows are read with their metadata documents.

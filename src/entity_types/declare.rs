@@ -298,6 +298,23 @@ macro_rules! entity_registry {
             }
         }
 
+        /// Rows of one entity type by id with their master rows, in one statement.
+        pub async fn find_records_with_masters(
+            db: &impl sea_orm::ConnectionTrait,
+            entity_type: EntityType,
+            ids: Vec<uuid::Uuid>,
+            documents: $crate::catalog::Documents,
+            master_documents: $crate::catalog::Documents,
+        ) -> Result<Vec<$crate::catalog::RecordWithMaster>, $crate::catalog::CatalogError> {
+            match entity_type {
+                $( EntityType::$Type => {
+                    $crate::catalog::find_many_with_masters::<<$module::Model as sea_orm::ModelTrait>::Entity>(
+                        db, ids, documents, master_documents,
+                    ).await
+                } )+
+            }
+        }
+
         /// Rows of one entity type by id, in one statement.
         pub async fn find_records(
             db: &impl sea_orm::ConnectionTrait,

@@ -23,7 +23,7 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::mpsc;
 
 use super::AppSchema;
-use super::loaders::{MasterByEntityLoader, MasterLoader, RecordLoader};
+use super::loaders::{MasterByEntityLoader, MasterLoader, PrefetchedMasters, RecordLoader};
 
 /// Executes `request` with fresh loaders, driving their batches in this task.
 pub async fn execute(schema: &AppSchema, db: &DatabaseConnection, request: Request) -> Response {
@@ -73,15 +73,17 @@ fn with_loaders<S>(request: Request, db: &DatabaseConnection, spawner: S) -> Req
 where
     S: Fn(BoxFuture<'static, ()>) + Clone + Send + Sync + 'static,
 {
+    let prefetched = PrefetchedMasters::default();
     request
         .data(DataLoader::new(
             MasterLoader::new(db.clone()),
             spawner.clone(),
         ))
         .data(DataLoader::new(
-            RecordLoader::new(db.clone()),
+            RecordLoader::new(db.clone(), prefetched.clone()),
             spawner.clone(),
         ))
+        .data(prefetched)
         .data(DataLoader::new(
             MasterByEntityLoader::new(db.clone()),
             spawner,

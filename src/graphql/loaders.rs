@@ -3,7 +3,7 @@
 //! metadata documents, or without them when the selection does not read them.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Result};
@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::error::internal;
 use super::types::MetadataMaster;
-use crate::catalog::{CatalogError, Documents, Record, find_records};
+use crate::catalog::{CatalogError, Documents, Record, find_records, find_records_with_masters};
 use crate::sync::{
     EntityType, SyncError, find_master_headers, find_masters, find_masters_by_entities,
 };
@@ -75,36 +75,71 @@ impl Loader<(Uuid, Documents)> for MasterLoader {
     }
 }
 
-/// Entity rows by (type, id).
-pub struct RecordLoader {
-    db: DatabaseConnection,
-}
+/// Master rows read together with their entities (one statement for both), kept for the
+/// `metadataMaster` field that asked for them; per request, each taken once.
+#[derive(Clone, Default)]
+pub struct PrefetchedMasters(Arc<Mutex<HashMap<(Uuid, Documents), metadata_master::Model>>>);
 
-impl RecordLoader {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+impl PrefetchedMasters {
+    fn put(&self, documents: Documents, master: metadata_master::Model) {
+        let mut masters = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        masters.insert((master.id, documents), master);
+    }
+
+    /// The master read with `documents` (or with its document when `Skip` was asked).
+    fn take(&self, id: Uuid, documents: Documents) -> Option<metadata_master::Model> {
+        let mut masters = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        masters
+            .remove(&(id, documents))
+            .or_else(|| match documents {
+                Documents::Skip => masters.remove(&(id, Documents::Read)),
+                Documents::Read => None,
+            })
     }
 }
 
-impl Loader<(EntityType, Uuid, Documents)> for RecordLoader {
+/// What one entity lookup asks for: the type, the id, whether its document is read, and
+/// whether (and how) its master is read in the same statement.
+pub type RecordKey = (EntityType, Uuid, Documents, Option<Documents>);
+
+/// Entity rows by (type, id), with their masters when the selection reads them.
+pub struct RecordLoader {
+    db: DatabaseConnection,
+    prefetched: PrefetchedMasters,
+}
+
+impl RecordLoader {
+    pub fn new(db: DatabaseConnection, prefetched: PrefetchedMasters) -> Self {
+        Self { db, prefetched }
+    }
+}
+
+impl Loader<RecordKey> for RecordLoader {
     type Value = Record;
     type Error = Arc<CatalogError>;
 
-    async fn load(
-        &self,
-        keys: &[(EntityType, Uuid, Documents)],
-    ) -> Result<HashMap<(EntityType, Uuid, Documents), Record>, Self::Error> {
-        let mut ids_by_kind: HashMap<(EntityType, Documents), Vec<Uuid>> = HashMap::new();
-        for (entity_type, id, documents) in keys {
-            ids_by_kind
-                .entry((*entity_type, *documents))
-                .or_default()
-                .push(*id);
+    async fn load(&self, keys: &[RecordKey]) -> Result<HashMap<RecordKey, Record>, Self::Error> {
+        let mut ids_by_kind: HashMap<_, Vec<Uuid>> = HashMap::new();
+        for &(entity_type, id, documents, masters) in keys {
+            let kind = (entity_type, documents, masters);
+            ids_by_kind.entry(kind).or_default().push(id);
         }
         let mut found = HashMap::with_capacity(keys.len());
-        for ((entity_type, documents), ids) in ids_by_kind {
-            for record in find_records(&self.db, entity_type, ids, documents).await? {
-                found.insert((entity_type, record.id(), documents), record);
+        for ((entity_type, documents, masters), ids) in ids_by_kind {
+            let Some(master_documents) = masters else {
+                for record in find_records(&self.db, entity_type, ids, documents).await? {
+                    found.insert((entity_type, record.id(), documents, None), record);
+                }
+                continue;
+            };
+            let rows =
+                find_records_with_masters(&self.db, entity_type, ids, documents, master_documents)
+                    .await?;
+            for (record, master) in rows {
+                if let Some(master) = master {
+                    self.prefetched.put(master_documents, master);
+                }
+                found.insert((entity_type, record.id(), documents, masters), record);
             }
         }
         Ok(found)
@@ -137,6 +172,12 @@ async fn load_master_row(
     id: Uuid,
     documents: Documents,
 ) -> Result<Option<MetadataMaster>> {
+    if let Some(master) = ctx
+        .data_unchecked::<PrefetchedMasters>()
+        .take(id, documents)
+    {
+        return Ok(Some(MetadataMaster(master)));
+    }
     Ok(ctx
         .data_unchecked::<DataLoader<MasterLoader>>()
         .load_one((id, documents))
@@ -150,7 +191,7 @@ pub async fn load_record(
     entity_type: EntityType,
     id: Uuid,
 ) -> Result<Option<Record>> {
-    load_record_row(ctx, entity_type, id, Documents::Read).await
+    load_record_row(ctx, (entity_type, id, Documents::Read, None)).await
 }
 
 /// An entity for the field being resolved (an entity query or `_entities`): without its
@@ -161,17 +202,34 @@ pub async fn load_record_for_selection(
     id: Uuid,
 ) -> Result<Option<Record>> {
     let documents = documents_for(ctx, |name| ENTITY_DOCUMENT_FIELDS.contains(&name));
-    load_record_row(ctx, entity_type, id, documents).await
+    let masters = master_selection(ctx);
+    load_record_row(ctx, (entity_type, id, documents, masters)).await
 }
 
-async fn load_record_row(
-    ctx: &Context<'_>,
-    entity_type: EntityType,
-    id: Uuid,
-    documents: Documents,
-) -> Result<Option<Record>> {
+/// Whether the entity's `metadataMaster` is selected (fragments included), and then
+/// whether any of those selections reads the master's document.
+fn master_selection(ctx: &Context<'_>) -> Option<Documents> {
+    let field = ctx.field();
+    let mut masters = field
+        .selection_set()
+        .filter(|field| field.name() == "metadataMaster")
+        .peekable();
+    masters.peek()?;
+    let reads = masters.any(|master| {
+        master
+            .selection_set()
+            .any(|field| !MASTER_HEADER_FIELDS.contains(&field.name()))
+    });
+    Some(if reads {
+        Documents::Read
+    } else {
+        Documents::Skip
+    })
+}
+
+async fn load_record_row(ctx: &Context<'_>, key: RecordKey) -> Result<Option<Record>> {
     ctx.data_unchecked::<DataLoader<RecordLoader>>()
-        .load_one((entity_type, id, documents))
+        .load_one(key)
         .await
         .map_err(|error| internal(&error))
 }

@@ -34,3 +34,58 @@ async fn a_page_of_100_campaigns_with_masters_and_entities_costs_three_statement
     assert_eq!(app.statement_count(), 3);
     app.stop().await;
 }
+
+/// An entity and its master selected together are read in one statement (a join), by
+/// id and through `_entities`; the master's document only when the selection reads it.
+#[tokio::test]
+async fn an_entity_and_its_master_cost_one_statement() {
+    let app = spawn_app().await;
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        ids.push(create_campaign(&app, json!({ "i": i })).await.0);
+    }
+    app.reset_statement_count();
+    let one = app
+        .graphql(
+            "query($id: UUID!) { campaign(id: $id) { id metadata
+               metadataMaster { id version metadata } } }",
+            json!({ "id": ids[3] }),
+        )
+        .await
+        .expect_data();
+    let campaign = &one["campaign"];
+    assert_eq!(campaign["metadata"]["i"], json!(3));
+    assert_eq!(campaign["metadataMaster"]["metadata"], campaign["metadata"]);
+    assert_eq!(campaign["metadataMaster"]["version"], json!(1));
+    assert_eq!(
+        app.statement_count(),
+        1,
+        "the campaign joined with its master"
+    );
+
+    app.reset_statement_count();
+    let representations: Vec<_> = ids
+        .iter()
+        .map(|id| json!({ "__typename": "Campaign", "id": id }))
+        .collect();
+    let entities = app
+        .graphql(
+            "query($r: [_Any!]!) { _entities(representations: $r) {
+               ... on Campaign { id metadataMaster { id version } } } }",
+            json!({ "r": representations }),
+        )
+        .await
+        .expect_data();
+    let entities = entities["_entities"].as_array().unwrap();
+    assert_eq!(entities.len(), 20);
+    for (entity, id) in entities.iter().zip(&ids) {
+        assert_eq!(entity["id"], json!(id));
+        assert_eq!(entity["metadataMaster"]["version"], json!(1));
+    }
+    assert_eq!(
+        app.statement_count(),
+        1,
+        "20 campaigns and masters, one join"
+    );
+    app.stop().await;
+}

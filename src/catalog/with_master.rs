@@ -1,0 +1,82 @@
+//! Entity rows together with their master rows, in one statement: for a selection that
+//! reads an entity and its `metadataMaster`, one round trip instead of two in a row.
+
+use entity::metadata_master;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType};
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DbErr, FromQueryResult, Iterable, QueryResult, QuerySelect,
+    QueryTrait,
+};
+use uuid::Uuid;
+
+use super::record::{CatalogEntity, records_by_id};
+use super::{CatalogError, Documents, Record};
+
+/// Prefix of the master's columns in the joined row.
+const MASTER: &str = "m_";
+
+/// An entity row and its master row (`None` only when the pair drifted apart).
+pub type RecordWithMaster = (Record, Option<metadata_master::Model>);
+
+struct Joined<M> {
+    record: M,
+    master: Option<metadata_master::Model>,
+}
+
+impl<M: FromQueryResult> FromQueryResult for Joined<M> {
+    fn from_query_result(row: &QueryResult, prefix: &str) -> Result<Self, DbErr> {
+        let master_id: Option<Uuid> = row.try_get(prefix, &format!("{MASTER}id"))?;
+        Ok(Joined {
+            record: M::from_query_result(row, prefix)?,
+            master: match master_id {
+                Some(_) => Some(metadata_master::Model::from_query_result(
+                    row,
+                    &format!("{prefix}{MASTER}"),
+                )?),
+                None => None,
+            },
+        })
+    }
+}
+
+/// Rows of one entity type by id with their master rows, in one statement; each side's
+/// document is read only when asked for (`Skip` reads it as JSON `null`).
+pub async fn find_many_with_masters<E: CatalogEntity>(
+    db: &impl ConnectionTrait,
+    ids: Vec<Uuid>,
+    documents: Documents,
+    master_documents: Documents,
+) -> Result<Vec<RecordWithMaster>, CatalogError> {
+    let backend = db.get_database_backend();
+    let mut select = records_by_id::<E>(backend, ids, documents);
+    let table = Alias::new(E::TYPE.table());
+    let masters = Alias::new(sea_orm::EntityName::table_name(&metadata_master::Entity));
+    QueryTrait::query(&mut select).join(
+        JoinType::LeftJoin,
+        masters.clone(),
+        Expr::col((masters.clone(), Alias::new("id")))
+            .equals((table, Alias::new("metadata_master_id"))),
+    );
+    for column in metadata_master::Column::iter() {
+        let name = sea_orm::IdenStatic::as_str(&column);
+        let value = if name == "metadata" && master_documents == Documents::Skip {
+            Expr::cust(null_document(backend))
+        } else {
+            Expr::col((masters.clone(), Alias::new(name)))
+        };
+        select = select.column_as(value, format!("{MASTER}{name}"));
+    }
+    let rows = select.into_model::<Joined<E::Model>>().all(db).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (E::into_record(row.record), row.master))
+        .collect())
+}
+
+/// A document read as JSON `null` (neither sent nor decoded).
+pub(super) fn null_document(backend: DatabaseBackend) -> &'static str {
+    match backend {
+        DatabaseBackend::Postgres => "'null'::jsonb",
+        _ => "'null'",
+    }
+}
