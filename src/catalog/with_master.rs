@@ -5,7 +5,7 @@ use entity::metadata_master;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType};
 use sea_orm::{
     ConnectionTrait, DatabaseBackend, DbErr, FromQueryResult, Iterable, QueryResult, QuerySelect,
-    QueryTrait,
+    QueryTrait, Select,
 };
 use uuid::Uuid;
 
@@ -18,9 +18,10 @@ const MASTER: &str = "m_";
 /// An entity row and its master row (`None` only when the pair drifted apart).
 pub type RecordWithMaster = (Record, Option<metadata_master::Model>);
 
-struct Joined<M> {
-    record: M,
-    master: Option<metadata_master::Model>,
+/// A row read with [`join_masters`]: the entity's columns and its master's.
+pub struct Joined<M> {
+    pub record: M,
+    pub master: Option<metadata_master::Model>,
 }
 
 impl<M: FromQueryResult> FromQueryResult for Joined<M> {
@@ -48,14 +49,31 @@ pub async fn find_many_with_masters<E: CatalogEntity>(
     master_documents: Documents,
 ) -> Result<Vec<RecordWithMaster>, CatalogError> {
     let backend = db.get_database_backend();
-    let mut select = records_by_id::<E>(backend, ids, documents);
-    let table = Alias::new(E::TYPE.table());
+    let select = records_by_id::<E>(backend, ids, documents);
+    let select = join_masters(select, backend, E::TYPE.table(), master_documents);
+    let rows = select.into_model::<Joined<E::Model>>().all(db).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (E::into_record(row.record), row.master))
+        .collect())
+}
+
+/// `select` of rows of `table` (a registry table, never input) with each row's master
+/// row joined, read as [`Joined`]; the master's document only with [`Documents::Read`].
+/// The master's columns are prefixed, but a condition added afterwards must qualify its
+/// columns (both tables have `id`, `metadata`, `updated_at`).
+pub fn join_masters<E: sea_orm::EntityTrait>(
+    mut select: Select<E>,
+    backend: DatabaseBackend,
+    table: &str,
+    master_documents: Documents,
+) -> Select<E> {
     let masters = Alias::new(sea_orm::EntityName::table_name(&metadata_master::Entity));
     QueryTrait::query(&mut select).join(
         JoinType::LeftJoin,
         masters.clone(),
         Expr::col((masters.clone(), Alias::new("id")))
-            .equals((table, Alias::new("metadata_master_id"))),
+            .equals((Alias::new(table), Alias::new("metadata_master_id"))),
     );
     for column in metadata_master::Column::iter() {
         let name = sea_orm::IdenStatic::as_str(&column);
@@ -66,11 +84,7 @@ pub async fn find_many_with_masters<E: CatalogEntity>(
         };
         select = select.column_as(value, format!("{MASTER}{name}"));
     }
-    let rows = select.into_model::<Joined<E::Model>>().all(db).await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| (E::into_record(row.record), row.master))
-        .collect())
+    select
 }
 
 /// A document read as JSON `null` (neither sent nor decoded).

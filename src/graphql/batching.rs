@@ -6,7 +6,7 @@
 //! futures back to the request, which polls them only after the executor has finished
 //! its current pass over the selection set: every key of a pass is registered before
 //! any batch runs, so a page of 100 campaigns with masters and entities always costs the
-//! same three statements.
+//! same two statements (the page joined with its masters, then the masters' entities).
 
 use std::future::Future;
 use std::pin::pin;

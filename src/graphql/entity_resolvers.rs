@@ -8,6 +8,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::error::IntoGraphql;
+use super::loaders::{page_master_selection, prefetch_masters};
 use super::mutation::{check_document, db, origin};
 use super::pagination::{PageCursor, PageRequest};
 use super::types::{MetadataFilter, MetadataOrder, search_filter};
@@ -29,7 +30,19 @@ where
     let filter = search_filter(filter)?;
     let page = PageRequest::new(first, after, order_by.into())?;
     let query = page.query(filter.as_ref(), *ctx.data_unchecked());
-    let rows = search::entities::<E>(db(ctx), query).await.graphql()?;
+    let masters = page_master_selection(ctx).filter(|_| filter.is_none());
+    let rows = match masters {
+        // The nodes read their masters: one statement for both.
+        Some(documents) => {
+            let rows = search::entities_with_masters::<E>(db(ctx), query, documents)
+                .await
+                .graphql()?;
+            let (rows, masters): (Vec<_>, Vec<_>) = rows.into_iter().unzip();
+            prefetch_masters(ctx, documents, masters.into_iter().flatten());
+            rows
+        }
+        None => search::entities::<E>(db(ctx), query).await.graphql()?,
+    };
     Ok(page.connection(rows, E::id_of, node))
 }
 

@@ -202,16 +202,44 @@ pub async fn load_record_for_selection(
     id: Uuid,
 ) -> Result<Option<Record>> {
     let documents = documents_for(ctx, |name| ENTITY_DOCUMENT_FIELDS.contains(&name));
-    let masters = master_selection(ctx);
+    let masters = master_selection(ctx.field().selection_set());
     load_record_row(ctx, (entity_type, id, documents, masters)).await
 }
 
-/// Whether the entity's `metadataMaster` is selected (fragments included), and then
-/// whether any of those selections reads the master's document.
-fn master_selection(ctx: &Context<'_>) -> Option<Documents> {
+/// For a connection of entities: how its nodes (`edges { node }` or `nodes`) select
+/// `metadataMaster` (see [`master_selection`]).
+pub fn page_master_selection(ctx: &Context<'_>) -> Option<Documents> {
     let field = ctx.field();
-    let mut masters = field
-        .selection_set()
+    let nodes = field.selection_set().flat_map(|field| match field.name() {
+        "edges" => field
+            .selection_set()
+            .filter(|edge| edge.name() == "node")
+            .flat_map(|node| node.selection_set().collect::<Vec<_>>())
+            .collect::<Vec<_>>(),
+        "nodes" => field.selection_set().collect(),
+        _ => Vec::new(),
+    });
+    master_selection(nodes)
+}
+
+/// Masters read together with their entities, for the `metadataMaster` fields below.
+pub fn prefetch_masters(
+    ctx: &Context<'_>,
+    documents: Documents,
+    masters: impl IntoIterator<Item = metadata_master::Model>,
+) {
+    let prefetched = ctx.data_unchecked::<PrefetchedMasters>();
+    for master in masters {
+        prefetched.put(documents, master);
+    }
+}
+
+/// Whether `fields` (an entity's selection, fragments included) select `metadataMaster`,
+/// and then whether any of those selections reads the master's document.
+fn master_selection<'a>(
+    fields: impl Iterator<Item = async_graphql::SelectionField<'a>>,
+) -> Option<Documents> {
+    let mut masters = fields
         .filter(|field| field.name() == "metadataMaster")
         .peekable();
     masters.peek()?;

@@ -22,4 +22,4 @@ pub use error::SearchError;
 pub use filter::{MAX_FILTER_NESTING, MAX_FILTER_TERMS, MetadataFilter};
 pub use matching::{count_entities, lock_if_matching, matching_ids};
 pub use order::{Direction, Order, OrderField, Position};
-pub use page::{Keyed, PageQuery, entities, masters};
+pub use page::{Keyed, PageQuery, entities, entities_with_masters, masters};

@@ -10,7 +10,7 @@ use sea_orm::{
 use super::order::{MASTER_TABLE, OrderField};
 use super::sql::Sql;
 use super::{MetadataFilter, Order, Position, SearchError, postgres, sqlite};
-use crate::catalog::{CatalogEntity, Documents};
+use crate::catalog::{CatalogEntity, Documents, Joined, join_masters};
 use crate::sync::EntityType;
 
 /// One page's request: which rows, in which order, after which position, how many.
@@ -82,16 +82,51 @@ where
     run(db, E::find(), E::TYPE.table(), query).await
 }
 
+/// Rows of one entity type with their master rows joined (one statement), for an
+/// unfiltered page whose nodes read their masters; the master's document only with
+/// [`Documents::Read`].
+pub async fn entities_with_masters<E: CatalogEntity>(
+    db: &DatabaseConnection,
+    query: PageQuery<'_>,
+    master_documents: Documents,
+) -> Result<Vec<(Keyed<E::Model>, Option<metadata_master::Model>)>, SearchError>
+where
+    E::Model: Send + Sync,
+{
+    if query.filter.is_some() {
+        // A filter's columns are unqualified; both tables have `metadata` and `updated_at`.
+        return Err(SearchError::Invalid("a filtered page is not joined".into()));
+    }
+    let table = E::TYPE.table();
+    let select = join_masters(
+        E::find(),
+        db.get_database_backend(),
+        table,
+        master_documents,
+    );
+    let rows: Vec<Keyed<Joined<E::Model>>> = run(db, select, table, query).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let Joined { record, master } = row.model;
+            (
+                Keyed {
+                    model: record,
+                    key: row.key,
+                },
+                master,
+            )
+        })
+        .collect())
+}
+
 /// `table` is the master table or a registry table name (the allow-list), never input.
-async fn run<E: EntityTrait>(
+async fn run<E: EntityTrait, R: FromQueryResult + Send + Sync>(
     db: &DatabaseConnection,
     mut select: Select<E>,
     table: &str,
     query: PageQuery<'_>,
-) -> Result<Vec<Keyed<E::Model>>, SearchError>
-where
-    E::Model: Send + Sync,
-{
+) -> Result<Vec<Keyed<R>>, SearchError> {
     let backend = db.get_database_backend();
     if let Some(filter) = query.filter {
         select = select.filter(condition(backend, filter)?);
@@ -123,7 +158,7 @@ where
     let select = select
         .order_by(Expr::cust(id), direction)
         .limit(query.limit)
-        .into_model::<Keyed<E::Model>>();
+        .into_model::<Keyed<R>>();
     // Unfiltered pages in id order walk the primary key; anything else may scan.
     if query.filter.is_none() && query.order.field == OrderField::Id {
         return Ok(select.all(db).await?);
