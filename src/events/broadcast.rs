@@ -11,6 +11,7 @@
 //! events it missed (logged) rather than slowing everyone else down.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use entity::metadata_event;
@@ -45,6 +46,8 @@ pub struct Broadcaster {
     db: DatabaseConnection,
     sender: broadcast::Sender<Arc<Published>>,
     registration: Arc<Mutex<Registration>>,
+    /// Mirrors `registration.registered` for the worker, which claims only while it is set.
+    registered: Arc<AtomicBool>,
 }
 
 /// Whether the consumer is registered, and since when nobody listens.
@@ -63,6 +66,7 @@ impl Broadcaster {
             db,
             sender,
             registration: Arc::default(),
+            registered: Arc::default(),
         }
     }
 
@@ -80,6 +84,7 @@ impl Broadcaster {
         if !registration.registered {
             delivery::register_consumer(&self.db, &self.consumer, 1, true).await?;
             registration.registered = true;
+            self.registered.store(true, Ordering::SeqCst);
         }
         registration.idle_since = None;
         drop(registration);
@@ -102,6 +107,7 @@ impl Broadcaster {
         if since.elapsed() >= IDLE {
             delivery::unregister_consumer(&self.db, &self.consumer).await?;
             registration.registered = false;
+            self.registered.store(false, Ordering::SeqCst);
             registration.idle_since = None;
         }
         Ok(())
@@ -127,6 +133,10 @@ impl Broadcaster {
 impl EventHandler for Broadcaster {
     fn consumer(&self) -> &str {
         &self.consumer
+    }
+
+    fn active(&self) -> bool {
+        self.registered.load(Ordering::SeqCst)
     }
 
     fn handle<'a>(

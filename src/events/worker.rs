@@ -53,6 +53,12 @@ impl HandlerError {
 pub trait EventHandler: Send + Sync + 'static {
     /// The consumer's name in `_metadata_consumers`.
     fn consumer(&self) -> &str;
+    /// False while the consumer is idle by design (this process's subscription fan-out
+    /// without subscribers, whose consumer is not registered): the worker then claims
+    /// nothing until it is active again.
+    fn active(&self) -> bool {
+        true
+    }
     fn handle<'a>(
         &'a self,
         event: &'a metadata_event::Model,
@@ -99,6 +105,14 @@ pub async fn run(
         let woken = events_written().notified();
         tokio::pin!(woken);
         woken.as_mut().enable();
+        if !handler.active() {
+            tokio::select! {
+                _ = woken => {}
+                _ = tokio::time::sleep(config.poll) => {}
+                _ = stop.changed() => {}
+            }
+            continue;
+        }
         let handled = match delivery::claim(&db, &consumer, config.batch, config.lease).await {
             Ok(claimed) => {
                 let held: Mutex<HashSet<i64>> =
