@@ -117,12 +117,20 @@ async fn write(
     // The answer is read in the write's own transaction: a write answered as done is
     // exactly what was committed, and an error means nothing was written.
     let origin = origin(ctx);
+    // The entity row is one more statement: read only when the answer selects it.
+    let entity_selected = ctx
+        .field()
+        .selection_set()
+        .any(|field| field.name() == "entity");
     let (pair, record) = in_write_transaction(db(ctx), &origin, |tx| {
         let change = change.clone();
         let grants = origin.grants.clone();
         Box::pin(async move {
             let pair = write_metadata(tx, side, &change, expected_version, &grants).await?;
             limits.check(&pair.master.metadata, "the resulting metadata")?;
+            if !entity_selected {
+                return Ok::<_, CatalogError>((pair, None));
+            }
             let record = catalog::find_records(
                 tx,
                 pair.entity_type,
@@ -135,13 +143,13 @@ async fn write(
                 entity_type: pair.entity_type.as_str(),
                 id: pair.entity_id,
             })?;
-            Ok::<_, CatalogError>((pair, record))
+            Ok((pair, Some(record)))
         })
     })
     .await
     .graphql()?;
     Ok(MetadataSyncResult {
-        entity: MetadataEntity::from(record),
+        entity: record.map(MetadataEntity::from),
         master: MetadataMaster(pair.master),
     })
 }

@@ -105,3 +105,32 @@ async fn an_entity_and_its_master_cost_one_statement() {
     );
     app.stop().await;
 }
+
+/// A write reads the entity row for its answer only when the answer selects `entity`.
+#[tokio::test]
+async fn a_write_reads_its_entity_only_when_asked() {
+    let app = spawn_app().await;
+    let (id, _) = create_campaign(&app, json!({ "n": 0 })).await;
+    let mut counts = Vec::new();
+    for (n, selection) in [
+        (1, "master { version }"),
+        (2, "master { version } entity { id }"),
+    ] {
+        app.reset_statement_count();
+        let query = format!(
+            "mutation($id: UUID!, $patch: JSON!) {{ updateEntityMetadata(entityType: CAMPAIGN,
+               entityId: $id, patch: $patch) {{ {selection} }} }}"
+        );
+        let data = app
+            .graphql(&query, json!({ "id": id, "patch": { "n": n } }))
+            .await
+            .expect_data();
+        assert_eq!(
+            data["updateEntityMetadata"]["master"]["version"],
+            json!(n + 1)
+        );
+        counts.push(app.statement_count());
+    }
+    assert_eq!(counts[1], counts[0] + 1, "{counts:?}");
+    app.stop().await;
+}
