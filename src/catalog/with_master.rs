@@ -26,13 +26,19 @@ pub struct Joined<M> {
 
 impl<M: FromQueryResult> FromQueryResult for Joined<M> {
     fn from_query_result(row: &QueryResult, prefix: &str) -> Result<Self, DbErr> {
-        let master_id: Option<Uuid> = row.try_get(prefix, &format!("{MASTER}id"))?;
+        // Rows are read without a prefix: no string is built per row then.
+        let master_prefix = if prefix.is_empty() {
+            std::borrow::Cow::Borrowed(MASTER)
+        } else {
+            std::borrow::Cow::Owned(format!("{prefix}{MASTER}"))
+        };
+        let master_id: Option<Uuid> = row.try_get(&master_prefix, "id")?;
         Ok(Joined {
             record: M::from_query_result(row, prefix)?,
             master: match master_id {
                 Some(_) => Some(metadata_master::Model::from_query_result(
                     row,
-                    &format!("{prefix}{MASTER}"),
+                    &master_prefix,
                 )?),
                 None => None,
             },
