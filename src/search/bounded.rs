@@ -7,8 +7,9 @@
 
 use std::time::Duration;
 
+use sea_orm::sea_query::SelectStatement;
 use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, QueryResult,
     TransactionTrait,
 };
 
@@ -54,4 +55,20 @@ pub(super) fn timed_out(error: DbErr, timeout: SearchTimeout) -> SearchError {
     } else {
         SearchError::Database(error)
     }
+}
+
+/// Runs `statement` in a [`begin`] transaction: its rows, or the timeout as the filter's
+/// fault.
+pub(super) async fn query_all(
+    db: &DatabaseConnection,
+    timeout: SearchTimeout,
+    statement: &SelectStatement,
+) -> Result<Vec<QueryResult>, SearchError> {
+    let tx = begin(db, timeout).await?;
+    let rows = tx
+        .query_all(statement)
+        .await
+        .map_err(|error| timed_out(error, timeout))?;
+    tx.commit().await?;
+    Ok(rows)
 }

@@ -34,13 +34,8 @@ pub async fn count_entities(
         .expr_as(Expr::cust("count(*)"), Alias::new("n"))
         .from_subquery(matching.to_owned(), Alias::new("matching"))
         .to_owned();
-    let tx = bounded::begin(db, timeout).await?;
-    let row = tx
-        .query_one(&statement)
-        .await
-        .map_err(|error| bounded::timed_out(error, timeout))?;
-    tx.commit().await?;
-    let count: i64 = match row {
+    let rows = bounded::query_all(db, timeout, &statement).await?;
+    let count: i64 = match rows.first() {
         Some(row) => row.try_get("", "n")?,
         None => 0,
     };
@@ -87,12 +82,7 @@ pub async fn matching_ids(
     if let Some(after) = after {
         statement.and_where(Expr::col(Alias::new("id")).gt(after));
     }
-    let tx = bounded::begin(db, timeout).await?;
-    let rows = tx
-        .query_all(&statement)
-        .await
-        .map_err(|error| bounded::timed_out(error, timeout))?;
-    tx.commit().await?;
+    let rows = bounded::query_all(db, timeout, &statement).await?;
     rows.iter()
         .map(|row| row.try_get("", "id").map_err(SearchError::from))
         .collect()
