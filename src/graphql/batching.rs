@@ -23,7 +23,8 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::mpsc;
 
 use super::AppSchema;
-use super::loaders::{MasterByEntityLoader, MasterLoader, PrefetchedMasters, RecordLoader};
+use super::loaders::{MasterByEntityLoader, MasterLoader, RecordLoader};
+use super::prefetch::PrefetchedMasters;
 
 /// Executes `request` with fresh loaders, driving their batches in this task.
 pub async fn execute(schema: &AppSchema, db: &DatabaseConnection, request: Request) -> Response {

@@ -8,9 +8,9 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::error::IntoGraphql;
-use super::loaders::{page_master_selection, prefetch_masters};
 use super::mutation::{check_document, db, origin};
 use super::pagination::{PageCursor, PageRequest};
+use super::prefetch::{page_master_selection, prefetch_masters};
 use super::types::{MetadataFilter, MetadataOrder, search_filter};
 use crate::catalog::{self, CatalogEntity, OwnColumns};
 use crate::search;

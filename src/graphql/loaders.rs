@@ -3,7 +3,7 @@
 //! metadata documents, or without them when the selection does not read them.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Result};
@@ -12,6 +12,7 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::error::internal;
+use super::prefetch::{PrefetchedMasters, master_selection};
 use super::types::MetadataMaster;
 use crate::catalog::{CatalogError, Documents, Record, find_records, find_records_with_masters};
 use crate::sync::{
@@ -19,7 +20,7 @@ use crate::sync::{
 };
 
 /// The fields of `MetadataMaster` that do not read its document.
-const MASTER_HEADER_FIELDS: &[&str] = &[
+pub(super) const MASTER_HEADER_FIELDS: &[&str] = &[
     "__typename",
     "id",
     "entityType",
@@ -72,29 +73,6 @@ impl Loader<(Uuid, Documents)> for MasterLoader {
             found.extend(rows.into_iter().map(|row| ((row.id, documents), row)));
         }
         Ok(found)
-    }
-}
-
-/// Master rows read together with their entities (one statement for both), kept for the
-/// `metadataMaster` field that asked for them; per request, each taken once.
-#[derive(Clone, Default)]
-pub struct PrefetchedMasters(Arc<Mutex<HashMap<(Uuid, Documents), metadata_master::Model>>>);
-
-impl PrefetchedMasters {
-    fn put(&self, documents: Documents, master: metadata_master::Model) {
-        let mut masters = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        masters.insert((master.id, documents), master);
-    }
-
-    /// The master read with `documents` (or with its document when `Skip` was asked).
-    fn take(&self, id: Uuid, documents: Documents) -> Option<metadata_master::Model> {
-        let mut masters = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        masters
-            .remove(&(id, documents))
-            .or_else(|| match documents {
-                Documents::Skip => masters.remove(&(id, Documents::Read)),
-                Documents::Read => None,
-            })
     }
 }
 
@@ -206,55 +184,6 @@ pub async fn load_record_for_selection(
     load_record_row(ctx, (entity_type, id, documents, masters)).await
 }
 
-/// For a connection of entities: how its nodes (`edges { node }` or `nodes`) select
-/// `metadataMaster` (see [`master_selection`]).
-pub fn page_master_selection(ctx: &Context<'_>) -> Option<Documents> {
-    let field = ctx.field();
-    let nodes = field.selection_set().flat_map(|field| match field.name() {
-        "edges" => field
-            .selection_set()
-            .filter(|edge| edge.name() == "node")
-            .flat_map(|node| node.selection_set().collect::<Vec<_>>())
-            .collect::<Vec<_>>(),
-        "nodes" => field.selection_set().collect(),
-        _ => Vec::new(),
-    });
-    master_selection(nodes)
-}
-
-/// Masters read together with their entities, for the `metadataMaster` fields below.
-pub fn prefetch_masters(
-    ctx: &Context<'_>,
-    documents: Documents,
-    masters: impl IntoIterator<Item = metadata_master::Model>,
-) {
-    let prefetched = ctx.data_unchecked::<PrefetchedMasters>();
-    for master in masters {
-        prefetched.put(documents, master);
-    }
-}
-
-/// Whether `fields` (an entity's selection, fragments included) select `metadataMaster`,
-/// and then whether any of those selections reads the master's document.
-fn master_selection<'a>(
-    fields: impl Iterator<Item = async_graphql::SelectionField<'a>>,
-) -> Option<Documents> {
-    let mut masters = fields
-        .filter(|field| field.name() == "metadataMaster")
-        .peekable();
-    masters.peek()?;
-    let reads = masters.any(|master| {
-        master
-            .selection_set()
-            .any(|field| !MASTER_HEADER_FIELDS.contains(&field.name()))
-    });
-    Some(if reads {
-        Documents::Read
-    } else {
-        Documents::Skip
-    })
-}
-
 async fn load_record_row(ctx: &Context<'_>, key: RecordKey) -> Result<Option<Record>> {
     ctx.data_unchecked::<DataLoader<RecordLoader>>()
         .load_one(key)
@@ -262,8 +191,6 @@ async fn load_record_row(ctx: &Context<'_>, key: RecordKey) -> Result<Option<Rec
         .map_err(|error| internal(&error))
 }
 
-/// `Read` when a field directly selected under the current one (fragments included)
-/// `reads_document`, else `Skip`.
 /// Whether a page of master rows (a connection's `edges { node }` or `nodes`) reads
 /// their documents.
 pub fn master_page_documents(ctx: &Context<'_>) -> Documents {
@@ -287,6 +214,8 @@ pub fn master_page_documents(ctx: &Context<'_>) -> Documents {
     }
 }
 
+/// `Read` when a field directly selected under the current one (fragments included)
+/// `reads_document`, else `Skip`.
 fn documents_for(ctx: &Context<'_>, reads_document: impl Fn(&str) -> bool) -> Documents {
     if ctx
         .field()

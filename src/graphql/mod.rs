@@ -14,6 +14,7 @@ mod mutation;
 mod orchestration;
 mod pagination;
 mod policy;
+mod prefetch;
 mod query;
 pub mod raw_json;
 mod subscription;

@@ -1,0 +1,84 @@
+//! Masters read in the same statement as their entities: how a selection asks for them,
+//! and where they wait for the `metadataMaster` field that reads them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_graphql::Context;
+use entity::metadata_master;
+use uuid::Uuid;
+
+use super::loaders::MASTER_HEADER_FIELDS;
+use crate::catalog::Documents;
+
+/// Master rows read together with their entities (one statement for both), kept for the
+/// `metadataMaster` field that asked for them; per request, each taken once.
+#[derive(Clone, Default)]
+pub struct PrefetchedMasters(Arc<Mutex<HashMap<(Uuid, Documents), metadata_master::Model>>>);
+
+impl PrefetchedMasters {
+    pub(super) fn put(&self, documents: Documents, master: metadata_master::Model) {
+        let mut masters = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        masters.insert((master.id, documents), master);
+    }
+
+    /// The master read with `documents` (or with its document when `Skip` was asked).
+    pub(super) fn take(&self, id: Uuid, documents: Documents) -> Option<metadata_master::Model> {
+        let mut masters = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        masters
+            .remove(&(id, documents))
+            .or_else(|| match documents {
+                Documents::Skip => masters.remove(&(id, Documents::Read)),
+                Documents::Read => None,
+            })
+    }
+}
+
+/// For a connection of entities: how its nodes (`edges { node }` or `nodes`) select
+/// `metadataMaster` (see [`master_selection`]).
+pub fn page_master_selection(ctx: &Context<'_>) -> Option<Documents> {
+    let field = ctx.field();
+    let nodes = field.selection_set().flat_map(|field| match field.name() {
+        "edges" => field
+            .selection_set()
+            .filter(|edge| edge.name() == "node")
+            .flat_map(|node| node.selection_set().collect::<Vec<_>>())
+            .collect::<Vec<_>>(),
+        "nodes" => field.selection_set().collect(),
+        _ => Vec::new(),
+    });
+    master_selection(nodes)
+}
+
+/// Masters read together with their entities, for the `metadataMaster` fields below.
+pub fn prefetch_masters(
+    ctx: &Context<'_>,
+    documents: Documents,
+    masters: impl IntoIterator<Item = metadata_master::Model>,
+) {
+    let prefetched = ctx.data_unchecked::<PrefetchedMasters>();
+    for master in masters {
+        prefetched.put(documents, master);
+    }
+}
+
+/// Whether `fields` (an entity's selection, fragments included) select `metadataMaster`,
+/// and then whether any of those selections reads the master's document.
+pub(super) fn master_selection<'a>(
+    fields: impl Iterator<Item = async_graphql::SelectionField<'a>>,
+) -> Option<Documents> {
+    let mut masters = fields
+        .filter(|field| field.name() == "metadataMaster")
+        .peekable();
+    masters.peek()?;
+    let reads = masters.any(|master| {
+        master
+            .selection_set()
+            .any(|field| !MASTER_HEADER_FIELDS.contains(&field.name()))
+    });
+    Some(if reads {
+        Documents::Read
+    } else {
+        Documents::Skip
+    })
+}
