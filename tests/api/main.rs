@@ -23,6 +23,7 @@ mod raw_sql;
 mod registry;
 mod sdl_docs;
 mod search;
+mod search_pages;
 mod search_timeout;
 mod statements;
 mod subscriptions;
