@@ -39,7 +39,7 @@ pub struct LimitArgs {
     #[arg(long, env = "MAX_DOCUMENT_DEPTH", default_value_t = DocumentLimits::default().max_depth, global = true)]
     pub max_document_depth: usize,
     /// Milliseconds one read by a metadata filter (a filtered page, a dry run's count) may
-    /// run on PostgreSQL before it is stopped and answered as BAD_USER_INPUT.
+    /// run on PostgreSQL before it is stopped and answered as BAD_USER_INPUT; 0: no limit.
     #[arg(long, env = "SEARCH_TIMEOUT_MS", default_value_t = 5000, global = true)]
     pub search_timeout_ms: u64,
     /// Open WebSocket connections per process.
@@ -75,7 +75,7 @@ impl LimitArgs {
                 max_depth: self.max_document_depth,
             },
             search_timeout: crate::search::SearchTimeout(Duration::from_millis(
-                self.search_timeout_ms.max(1),
+                self.search_timeout_ms,
             )),
         })
     }

@@ -82,9 +82,16 @@ impl Broadcaster {
         let receiver = self.sender.subscribe();
         let mut registration = self.registration.lock().await;
         if !registration.registered {
-            delivery::register_consumer(&self.db, &self.consumer, 1, true).await?;
+            // Marked before the await: if this future is dropped after the registration
+            // committed, the worker still drains the consumer and `tend` still retires it.
             registration.registered = true;
             self.registered.store(true, Ordering::SeqCst);
+            if let Err(error) = delivery::register_consumer(&self.db, &self.consumer, 1, true).await
+            {
+                registration.registered = false;
+                self.registered.store(false, Ordering::SeqCst);
+                return Err(error);
+            }
         }
         registration.idle_since = None;
         drop(registration);

@@ -93,7 +93,8 @@ pub async fn preview(
     };
     Ok(Preview {
         matched: counted.min(request.limit),
-        first_ids: ids(PREVIEW_IDS).await?,
+        // What a run would touch: never more than its limit.
+        first_ids: ids(PREVIEW_IDS.min(request.limit)).await?,
         continue_after,
     })
 }

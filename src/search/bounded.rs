@@ -15,7 +15,8 @@ use sea_orm::{
 
 use super::SearchError;
 
-/// How long one filtered statement may run on PostgreSQL (5 s by default).
+/// How long one filtered statement may run on PostgreSQL (5 s by default; zero: no limit).
+/// PostgreSQL takes at most `i32::MAX` milliseconds; longer is that.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SearchTimeout(pub Duration);
 
@@ -32,9 +33,9 @@ pub(super) async fn begin(
     timeout: SearchTimeout,
 ) -> Result<DatabaseTransaction, SearchError> {
     let tx = db.begin().await?;
-    if tx.get_database_backend() == DatabaseBackend::Postgres {
+    if tx.get_database_backend() == DatabaseBackend::Postgres && !timeout.0.is_zero() {
         // A number from the configuration, not input: the one statement built with format!.
-        let limit = timeout.0.as_millis().max(1);
+        let limit = timeout.0.as_millis().clamp(1, i32::MAX as u128);
         tx.execute_unprepared(&format!(
             "SET LOCAL statement_timeout = {limit}; SET TRANSACTION READ ONLY"
         ))
@@ -48,8 +49,8 @@ pub(super) async fn begin(
 pub(super) fn timed_out(error: DbErr, timeout: SearchTimeout) -> SearchError {
     if crate::db::error_code(&error).as_deref() == Some("57014") {
         SearchError::TooCostly(format!(
-            "the filter took longer than {} ms; narrow it (`contains` is indexed) or ask \
-             for fewer rows",
+            "the read took longer than {} ms: only `contains` is indexed, and orders other \
+             than by id sort every matching row; narrow the filter or order by id",
             timeout.0.as_millis()
         ))
     } else {

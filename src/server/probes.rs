@@ -75,7 +75,7 @@ async fn migrations(db: &DatabaseConnection) -> Result<Migrations, DbErr> {
         .map(|migration| migration.name().to_owned())
         .collect();
     let pending = known.iter().filter(|name| !applied.contains(*name)).count();
-    let ahead = applied.len() - (known.len() - pending);
+    let ahead = applied.iter().filter(|name| !known.contains(name)).count();
     Ok(Migrations { pending, ahead })
 }
 
