@@ -12,4 +12,6 @@ pub use record::{
     CatalogEntity, Documents, NewRow, OwnColumns, create, delete, find, find_many, require_text,
     update,
 };
-pub use with_master::{Joined, RecordWithMaster, find_many_with_masters, join_masters};
+pub use with_master::{
+    Joined, RecordWithMaster, find_many_with_masters, join_masters, null_document,
+};

@@ -66,8 +66,8 @@ pub async fn find_many_with_masters<E: CatalogEntity>(
 
 /// `select` of rows of `table` (a registry table, never input) with each row's master
 /// row joined, read as [`Joined`]; the master's document only with [`Documents::Read`].
-/// The master's columns are prefixed, but a condition added afterwards must qualify its
-/// columns (both tables have `id`, `metadata`, `updated_at`).
+/// The master's columns are prefixed; a condition added afterwards must qualify its
+/// columns (both tables have `id`, `metadata`, `updated_at`), as `search` conditions do.
 pub fn join_masters<E: sea_orm::EntityTrait>(
     mut select: Select<E>,
     backend: DatabaseBackend,
@@ -94,7 +94,7 @@ pub fn join_masters<E: sea_orm::EntityTrait>(
 }
 
 /// A document read as JSON `null` (neither sent nor decoded).
-pub(super) fn null_document(backend: DatabaseBackend) -> &'static str {
+pub fn null_document(backend: DatabaseBackend) -> &'static str {
     match backend {
         DatabaseBackend::Postgres => "'null'::jsonb",
         _ => "'null'",

@@ -30,8 +30,7 @@ where
     let filter = search_filter(filter)?;
     let page = PageRequest::new(first, after, order_by.into())?;
     let query = page.query(filter.as_ref(), *ctx.data_unchecked());
-    let masters = page_master_selection(ctx).filter(|_| filter.is_none());
-    let rows = match masters {
+    let rows = match page_master_selection(ctx) {
         // The nodes read their masters: one statement for both.
         Some(documents) => {
             let rows = search::entities_with_masters::<E>(db(ctx), query, documents)

@@ -17,14 +17,16 @@ use async_graphql::{
 use serde::ser::{Error as _, SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
-/// A JSON value's text, output as the `JSON` scalar.
-pub struct RawJson(Vec<u8>);
+/// A JSON value's text, output as the `JSON` scalar: held as the `Value::Binary` leaf it
+/// resolves to, whose bytes are shared, not copied, when it resolves.
+pub struct RawJson(Value);
 
 impl RawJson {
     /// The text of `value`.
     pub fn of(value: &serde_json::Value) -> Self {
         // Serializing a `serde_json::Value` cannot fail (its keys are strings).
-        RawJson(serde_json::to_vec(value).unwrap_or_else(|_| b"null".to_vec()))
+        let text = serde_json::to_vec(value).unwrap_or_else(|_| b"null".to_vec());
+        RawJson(Value::Binary(text.into()))
     }
 }
 
@@ -42,7 +44,7 @@ impl OutputType for RawJson {
         _ctx: &ContextSelectionSet<'_>,
         _field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        Ok(Value::Binary(self.0.clone().into()))
+        Ok(self.0.clone())
     }
 }
 
@@ -126,10 +128,7 @@ mod tests {
     fn raw_leaves_are_written_as_json_text() {
         let document = json!({ "a": [1, 2.5, "x"], "b": { "c": null, "é": "\u{1}" } });
         let mut object = IndexMap::new();
-        object.insert(
-            Name::new("metadata"),
-            Value::Binary(RawJson::of(&document).0.into()),
-        );
+        object.insert(Name::new("metadata"), RawJson::of(&document).0);
         object.insert(Name::new("id"), Value::String("e\"1".into()));
         let response = Response::new(Value::Object(object));
         let written: serde_json::Value =

@@ -25,7 +25,11 @@ pub async fn count_entities(
     matching
         .expr(Expr::val(1))
         .from(Alias::new(entity_type.table()))
-        .and_where(condition(db.get_database_backend(), filter)?)
+        .and_where(condition(
+            db.get_database_backend(),
+            entity_type.table(),
+            filter,
+        )?)
         .limit(cap);
     if let Some(after) = after {
         matching.and_where(Expr::col(Alias::new("id")).gt(after));
@@ -56,7 +60,11 @@ pub async fn lock_if_matching(
         .column(Alias::new("id"))
         .from(table.clone())
         .and_where(Expr::col(Alias::new("id")).eq(id))
-        .and_where(condition(tx.get_database_backend(), filter)?)
+        .and_where(condition(
+            tx.get_database_backend(),
+            entity_type.table(),
+            filter,
+        )?)
         .lock_with_tables(LockType::Update, [table])
         .to_owned();
     Ok(tx.query_one(&statement).await?.is_some())
@@ -76,7 +84,11 @@ pub async fn matching_ids(
     statement
         .column(Alias::new("id"))
         .from(Alias::new(entity_type.table()))
-        .and_where(condition(db.get_database_backend(), filter)?)
+        .and_where(condition(
+            db.get_database_backend(),
+            entity_type.table(),
+            filter,
+        )?)
         .order_by(Alias::new("id"), sea_orm::Order::Asc)
         .limit(limit);
     if let Some(after) = after {

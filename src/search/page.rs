@@ -10,7 +10,7 @@ use sea_orm::{
 use super::order::{MASTER_TABLE, OrderField};
 use super::sql::Sql;
 use super::{MetadataFilter, Order, Position, SearchError, postgres, sqlite};
-use crate::catalog::{CatalogEntity, Documents, Joined, join_masters};
+use crate::catalog::{CatalogEntity, Documents, Joined, join_masters, null_document};
 use crate::sync::EntityType;
 
 /// One page's request: which rows, in which order, after which position, how many.
@@ -53,10 +53,7 @@ pub async fn masters(
 ) -> Result<Vec<Keyed<metadata_master::Model>>, SearchError> {
     let mut select = metadata_master::Entity::find();
     if documents == Documents::Skip {
-        let null = match db.get_database_backend() {
-            DatabaseBackend::Postgres => "'null'::jsonb",
-            _ => "'null'",
-        };
+        let null = null_document(db.get_database_backend());
         select = select.select_only();
         for column in metadata_master::Column::iter() {
             select = match column {
@@ -82,9 +79,8 @@ where
     run(db, E::find(), E::TYPE.table(), query).await
 }
 
-/// Rows of one entity type with their master rows joined (one statement), for an
-/// unfiltered page whose nodes read their masters; the master's document only with
-/// [`Documents::Read`].
+/// Rows of one entity type with their master rows joined (one statement), for a page
+/// whose nodes read their masters; the master's document only with [`Documents::Read`].
 pub async fn entities_with_masters<E: CatalogEntity>(
     db: &DatabaseConnection,
     query: PageQuery<'_>,
@@ -93,10 +89,6 @@ pub async fn entities_with_masters<E: CatalogEntity>(
 where
     E::Model: Send + Sync,
 {
-    if query.filter.is_some() {
-        // A filter's columns are unqualified; both tables have `metadata` and `updated_at`.
-        return Err(SearchError::Invalid("a filtered page is not joined".into()));
-    }
     let table = E::TYPE.table();
     let select = join_masters(
         E::find(),
@@ -124,17 +116,17 @@ where
 async fn run<E: EntityTrait, R: FromQueryResult + Send + Sync>(
     db: &DatabaseConnection,
     mut select: Select<E>,
-    table: &str,
+    table: &'static str,
     query: PageQuery<'_>,
 ) -> Result<Vec<Keyed<R>>, SearchError> {
     let backend = db.get_database_backend();
     if let Some(filter) = query.filter {
-        select = select.filter(condition(backend, filter)?);
+        select = select.filter(condition(backend, table, filter)?);
     }
     let key = query.order.key_sql(backend, table);
     let id = format!("\"{table}\".\"id\"");
     if let Some(after) = query.after {
-        let mut sql = Sql::new(backend);
+        let mut sql = Sql::new(backend, table);
         let operator = query.order.after();
         match &key {
             Some(key) => sql
@@ -172,13 +164,16 @@ async fn run<E: EntityTrait, R: FromQueryResult + Send + Sync>(
     Ok(rows)
 }
 
-/// The SQL condition of `filter` on a table with `metadata` and `updated_at` columns.
+/// The SQL condition of `filter` on `table`'s `metadata` and `updated_at` columns (a
+/// registry table or the master table, never input), qualified so that it stays
+/// unambiguous when another table is joined.
 pub(super) fn condition(
     backend: DatabaseBackend,
+    table: &'static str,
     filter: &MetadataFilter,
 ) -> Result<Expr, SearchError> {
     filter.check()?;
-    let mut sql = Sql::new(backend);
+    let mut sql = Sql::new(backend, table);
     match backend {
         DatabaseBackend::Postgres => postgres::render(&mut sql, filter),
         _ => sqlite::render(&mut sql, filter),

@@ -9,7 +9,11 @@ use super::sql::Sql;
 pub(super) fn render(sql: &mut Sql, filter: &MetadataFilter) {
     match filter {
         MetadataFilter::Contains(value) => {
-            sql.push("(\"metadata\" @> ").param(value.clone()).push(")");
+            sql.push("(")
+                .push_column("metadata")
+                .push(" @> ")
+                .param(value.clone())
+                .push(")");
         }
         MetadataFilter::HasPath(path) => {
             at_path(sql, path);
@@ -37,10 +41,18 @@ pub(super) fn render(sql: &mut Sql, filter: &MetadataFilter) {
             sql.push("), FALSE)");
         }
         MetadataFilter::UpdatedAfter(at) => {
-            sql.push("(\"updated_at\" > ").param(*at).push(")");
+            sql.push("(")
+                .push_column("updated_at")
+                .push(" > ")
+                .param(*at)
+                .push(")");
         }
         MetadataFilter::UpdatedBefore(at) => {
-            sql.push("(\"updated_at\" < ").param(*at).push(")");
+            sql.push("(")
+                .push_column("updated_at")
+                .push(" < ")
+                .param(*at)
+                .push(")");
         }
         MetadataFilter::All(filters) => sql.join(filters, " AND ", "TRUE", render),
         MetadataFilter::Any(filters) => sql.join(filters, " OR ", "FALSE", render),
@@ -52,9 +64,11 @@ pub(super) fn render(sql: &mut Sql, filter: &MetadataFilter) {
     }
 }
 
-/// `("metadata" #> $n::text[])`, the path bound as one array literal.
+/// `("<table>"."metadata" #> $n::text[])`, the path bound as one array literal.
 fn at_path(sql: &mut Sql, path: &[String]) {
-    sql.push("(\"metadata\" #> ")
+    sql.push("(")
+        .push_column("metadata")
+        .push(" #> ")
         .param(array_literal(path))
         .push("::text[])");
 }

@@ -13,16 +13,31 @@ pub(super) struct Sql {
     values: Vec<Value>,
     /// Aliases of nested `json_each` scans (SQLite), numbered so that they never clash.
     aliases: usize,
+    /// The table whose columns a filter reads (a registry table or the master table, never
+    /// input), so that a condition stays unambiguous when another table is joined.
+    table: &'static str,
 }
 
 impl Sql {
-    pub(super) fn new(backend: DatabaseBackend) -> Self {
+    pub(super) fn new(backend: DatabaseBackend, table: &'static str) -> Self {
         Sql {
             backend,
             text: String::new(),
             values: Vec::new(),
             aliases: 0,
+            table,
         }
+    }
+
+    /// `"<table>"."<name>"`: a column of the filtered table.
+    pub(super) fn column(&self, name: &str) -> String {
+        format!("\"{}\".\"{name}\"", self.table)
+    }
+
+    /// Appends [`Sql::column`].
+    pub(super) fn push_column(&mut self, name: &str) -> &mut Self {
+        let column = self.column(name);
+        self.push(&column)
     }
 
     /// Appends trusted SQL text (never input).

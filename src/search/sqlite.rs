@@ -15,10 +15,11 @@ struct Node {
 }
 
 impl Node {
-    fn root() -> Self {
+    fn root(sql: &Sql) -> Self {
+        let metadata = sql.column("metadata");
         Node {
-            ty: "json_type(\"metadata\")".into(),
-            value: "\"metadata\"".into(),
+            ty: format!("json_type({metadata})"),
+            value: metadata,
         }
     }
 
@@ -41,39 +42,40 @@ impl Node {
 
 /// Appends the condition of `filter` on the `metadata` and `updated_at` columns.
 pub(super) fn render(sql: &mut Sql, filter: &MetadataFilter) {
+    let root = Node::root(sql);
     match filter {
-        MetadataFilter::Contains(value) => contains(sql, &Node::root(), value),
-        MetadataFilter::HasPath(path) => at_path(sql, &Node::root(), path, &mut |sql, _| {
+        MetadataFilter::Contains(value) => contains(sql, &root, value),
+        MetadataFilter::HasPath(path) => at_path(sql, &root, path, &mut |sql, _| {
             sql.push("1");
         }),
         MetadataFilter::PathEquals { path, value } => {
-            at_path(sql, &Node::root(), path, &mut |sql, node| {
-                equals(sql, node, value)
-            })
+            at_path(sql, &root, path, &mut |sql, node| equals(sql, node, value))
         }
-        MetadataFilter::PathIn { path, values } => {
-            at_path(sql, &Node::root(), path, &mut |sql, node| {
-                if values.is_empty() {
-                    sql.push("0");
-                    return;
+        MetadataFilter::PathIn { path, values } => at_path(sql, &root, path, &mut |sql, node| {
+            if values.is_empty() {
+                sql.push("0");
+                return;
+            }
+            sql.push("(");
+            for (i, value) in values.iter().enumerate() {
+                if i > 0 {
+                    sql.push(" OR ");
                 }
-                sql.push("(");
-                for (i, value) in values.iter().enumerate() {
-                    if i > 0 {
-                        sql.push(" OR ");
-                    }
-                    equals(sql, node, value);
-                }
-                sql.push(")");
-            })
-        }
+                equals(sql, node, value);
+            }
+            sql.push(")");
+        }),
         MetadataFilter::UpdatedAfter(at) => {
-            sql.push("(julianday(\"updated_at\") > julianday(")
+            sql.push("(julianday(")
+                .push_column("updated_at")
+                .push(") > julianday(")
                 .param(at.to_rfc3339())
                 .push("))");
         }
         MetadataFilter::UpdatedBefore(at) => {
-            sql.push("(julianday(\"updated_at\") < julianday(")
+            sql.push("(julianday(")
+                .push_column("updated_at")
+                .push(") < julianday(")
                 .param(at.to_rfc3339())
                 .push("))");
         }
