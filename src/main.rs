@@ -3,7 +3,8 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use metadata_synergy::config::{Cli, Command};
-use metadata_synergy::orchestration::drift;
+use metadata_synergy::entity_types::registry;
+use metadata_synergy::orchestration::{attach, drift};
 use metadata_synergy::{db, graphql, localization, runtime, server};
 use sea_orm::DatabaseConnection;
 use tracing_subscriber::EnvFilter;
@@ -48,16 +49,52 @@ async fn main() -> anyhow::Result<()> {
                 metadata_synergy::auth::dev_token(&cli.auth.auth_config(), &subject, &scopes, ttl)?;
             println!("{token}");
         }
+        Command::Attach {
+            entity_type,
+            table,
+            metadata_column,
+            id_column,
+            batch_size,
+        } => {
+            let db = connect_and_migrate(&cli.database_url).await?;
+            let options = attach::AttachOptions {
+                entity_type,
+                table,
+                id_column,
+                metadata_column,
+                batch_size,
+            };
+            let report = attach::attach(&db, &options).await?;
+            println!(
+                "attached {} as {}: {} rows adopted in {} batches{}",
+                options.table,
+                options.entity_type,
+                report.adopted,
+                report.batches,
+                if report.resumed { " (resumed)" } else { "" }
+            );
+        }
+        Command::Detach {
+            entity_type,
+            batch_size,
+        } => {
+            let db = connect_and_migrate(&cli.database_url).await?;
+            let report = attach::detach(&db, &entity_type, batch_size).await?;
+            println!(
+                "detached {entity_type}: {} masters deleted in {} batches",
+                report.masters_deleted, report.batches
+            );
+        }
         Command::Reconcile {
             repair,
             prefer,
             entity_type,
         } => {
-            let entity_types = match entity_type {
-                Some(name) => vec![name.parse().map_err(anyhow::Error::msg)?],
-                None => metadata_synergy::sync::EntityType::ALL.to_vec(),
-            };
             let db = connect_and_migrate(&cli.database_url).await?;
+            let entity_types = match entity_type {
+                Some(name) => vec![registry::resolve(&db, &name).await?],
+                None => registry::all(&db).await?,
+            };
             let options = drift::ReconcileOptions {
                 entity_types,
                 repair,

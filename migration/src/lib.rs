@@ -21,6 +21,7 @@ mod m0011_delivery_heads;
 mod m0012_no_notify_in_triggers;
 mod m0013_metadata_gin;
 mod m0014_reconcile_origin;
+mod m0015_attached_tables;
 pub mod sync_triggers;
 
 pub use entity_migration::EntityMigration;
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_no_notify_in_triggers::Migration),
             Box::new(m0013_metadata_gin::Migration),
             Box::new(m0014_reconcile_origin::Migration),
+            Box::new(m0015_attached_tables::Migration),
         ]
     }
 }

@@ -2,11 +2,13 @@
 //! metadata going through [`crate::sync`]. Generic over the entity types declared in
 //! [`crate::entity_types`].
 
+mod attached;
 mod error;
 mod record;
 mod with_master;
 
 pub use crate::entity_types::{Record, find_records, find_records_with_masters};
+pub use attached::{AttachedRow, find_attached, find_attached_with_masters};
 pub use error::CatalogError;
 pub use record::{
     CatalogEntity, Documents, NewRow, OwnColumns, create, delete, find, find_many, require_text,

@@ -253,6 +253,37 @@ pub enum Command {
         #[arg(long)]
         entity_type: Option<String>,
     },
+    /// Adopt a table that already exists (PostgreSQL): add `metadata_master_id` (and the
+    /// metadata column when missing), install the sync triggers, register the type and give
+    /// every row a master, in batches while the table stays writable. Run it again to
+    /// resume an interrupted attach.
+    Attach {
+        /// The name to register the type under (lower-case snake_case, e.g. `order`).
+        #[arg(long)]
+        entity_type: String,
+        /// The table, in the current schema.
+        #[arg(long)]
+        table: String,
+        /// Its json/jsonb metadata column (added as jsonb when missing).
+        #[arg(long, default_value = "metadata")]
+        metadata_column: String,
+        /// Its single-column uuid primary key.
+        #[arg(long, default_value = "id")]
+        id_column: String,
+        /// Rows adopted per transaction.
+        #[arg(long, default_value_t = 1000)]
+        batch_size: u64,
+    },
+    /// Undo `attach`: the triggers, the masters (each a DELETED event) and
+    /// `metadata_master_id` go; the documents stay in the table's metadata column.
+    Detach {
+        /// The attached type's name.
+        #[arg(long)]
+        entity_type: String,
+        /// Rows released per transaction.
+        #[arg(long, default_value_t = 1000)]
+        batch_size: u64,
+    },
     /// Print an HS256 bearer token signed with --jwt-hs256-secret, for local development.
     DevToken {
         /// Space-separated scopes, e.g. "metadata:read metadata:write".

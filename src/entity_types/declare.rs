@@ -55,6 +55,10 @@ macro_rules! entity_type {
         pub const TABLE: &str = $table;
         /// The SeaORM model of the table.
         pub type Model = entity::$model::Model;
+        /// The registry's description of this type.
+        pub(super) const INFO: $crate::entity_types::TypeInfo = $crate::entity_types::TypeInfo::compiled(
+            NAME, TABLE, $crate::entity_types::Compiled::$Type,
+        );
 
         $(#[$doc])*
         pub struct $Type(pub Model);
@@ -107,7 +111,7 @@ macro_rules! entity_type {
         $crate::entity_types::object::metadata_entity_object!(
             $(#[$doc])*
             $Type,
-            $crate::entity_types::graphql_enum::EntityType::$Type,
+            $crate::entity_types::EntityType::$Type,
             { $($fields)* }
         );
 
@@ -221,8 +225,8 @@ macro_rules! entity_type {
 }
 
 /// Lists every entity type once (`Variant => module`, each module declared with
-/// [`entity_type!`]) and derives what needs all of them: the `EntityType` enum (domain and
-/// GraphQL), the `Record` of any type, `find_records`, the `MetadataEntity` interface and
+/// [`entity_type!`]) and derives what needs all of them: the `Compiled` enum and the
+/// `EntityType` constants, the `Record` of any type, `find_records`, the `MetadataEntity` interface and
 /// the merged queries and mutations.
 macro_rules! entity_registry {
     ($( $(#[$doc:meta])* $Type:ident => $module:ident ),+ $(,)?) => {
@@ -230,70 +234,57 @@ macro_rules! entity_registry {
 
         $( pub use $module::$Type; )+
 
-        /// An entity type registered with the sync mechanism; the list is the allow-list of
-        /// every table name used in dynamic SQL.
+        /// The compiled entity types (the ones with their own GraphQL object).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum EntityType {
+        pub enum Compiled {
             $( $(#[$doc])* $Type, )+
         }
 
+        #[allow(non_upper_case_globals)]
         impl EntityType {
-            /// Every registered entity type.
+            $(
+                $(#[$doc])*
+                pub const $Type: EntityType = EntityType::of(&$module::INFO);
+            )+
+
+            /// Every compiled entity type (attached ones too: [`registry::all`]).
             pub const ALL: &'static [EntityType] = &[$( EntityType::$Type ),+];
-
-            /// The value stored in `_metadata_master.entity_type`.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $( EntityType::$Type => $module::NAME, )+
-                }
-            }
-
-            /// The entity's table.
-            pub fn table(self) -> &'static str {
-                match self {
-                    $( EntityType::$Type => $module::TABLE, )+
-                }
-            }
-        }
-
-        /// The GraphQL face of [`EntityType`].
-        pub mod graphql_enum {
-            /// The kinds of entity whose metadata is mirrored in `_metadata_master`.
-            #[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
-            #[graphql(remote = "crate::entity_types::EntityType")]
-            pub enum EntityType {
-                $( $(#[$doc])* $Type, )+
-            }
         }
 
         /// A row of any entity type.
         #[derive(Clone, Debug)]
         pub enum Record {
             $( $Type($module::Model), )+
+            /// A row of a table attached at run time.
+            Attached($crate::catalog::AttachedRow),
         }
 
         impl Record {
             pub fn entity_type(&self) -> EntityType {
                 match self {
                     $( Record::$Type(_) => EntityType::$Type, )+
+                    Record::Attached(row) => row.entity_type,
                 }
             }
 
             pub fn id(&self) -> uuid::Uuid {
                 match self {
                     $( Record::$Type(model) => model.id, )+
+                    Record::Attached(row) => row.id,
                 }
             }
 
             pub fn metadata(&self) -> &serde_json::Value {
                 match self {
                     $( Record::$Type(model) => &model.metadata, )+
+                    Record::Attached(row) => &row.metadata,
                 }
             }
 
             pub fn metadata_master_id(&self) -> uuid::Uuid {
                 match self {
                     $( Record::$Type(model) => model.metadata_master_id, )+
+                    Record::Attached(row) => row.metadata_master_id,
                 }
             }
         }
@@ -306,12 +297,13 @@ macro_rules! entity_registry {
             documents: $crate::catalog::Documents,
             master_documents: $crate::catalog::Documents,
         ) -> Result<Vec<$crate::catalog::RecordWithMaster>, $crate::catalog::CatalogError> {
-            match entity_type {
-                $( EntityType::$Type => {
+            match entity_type.compiled() {
+                $( Some(Compiled::$Type) => {
                     $crate::catalog::find_many_with_masters::<<$module::Model as sea_orm::ModelTrait>::Entity>(
                         db, ids, documents, master_documents,
                     ).await
                 } )+
+                None => $crate::catalog::find_attached_with_masters(db, entity_type, ids).await,
             }
         }
 
@@ -322,10 +314,11 @@ macro_rules! entity_registry {
             ids: Vec<uuid::Uuid>,
             documents: $crate::catalog::Documents,
         ) -> Result<Vec<Record>, $crate::catalog::CatalogError> {
-            match entity_type {
-                $( EntityType::$Type => {
+            match entity_type.compiled() {
+                $( Some(Compiled::$Type) => {
                     $crate::catalog::find_many::<<$module::Model as sea_orm::ModelTrait>::Entity>(db, ids, documents).await
                 } )+
+                None => $crate::catalog::find_attached(db, entity_type, ids).await,
             }
         }
 
@@ -333,7 +326,7 @@ macro_rules! entity_registry {
         #[derive(async_graphql::Interface)]
         #[graphql(
             field(name = "id", ty = "uuid::Uuid", desc = "Id of the entity."),
-            field(name = "entity_type", ty = "graphql_enum::EntityType", desc = "The kind of entity."),
+            field(name = "entity_type", ty = "crate::graphql::EntityTypeName", desc = "The kind of entity."),
             field(
                 name = "metadata",
                 ty = "crate::graphql::raw_json::RawJson",
@@ -358,12 +351,14 @@ macro_rules! entity_registry {
         )]
         pub enum MetadataEntity {
             $( $Type($Type), )+
+            Attached($crate::graphql::AttachedEntity),
         }
 
         impl From<Record> for MetadataEntity {
             fn from(record: Record) -> Self {
                 match record {
                     $( Record::$Type(model) => MetadataEntity::$Type($Type(model)), )+
+                    Record::Attached(row) => MetadataEntity::Attached($crate::graphql::AttachedEntity(row)),
                 }
             }
         }

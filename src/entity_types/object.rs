@@ -19,8 +19,8 @@ macro_rules! metadata_entity_object {
             }
 
             /// The kind of entity.
-            pub(crate) async fn entity_type(&self, _ctx: &async_graphql::Context<'_>) -> $crate::entity_types::graphql_enum::EntityType {
-                $entity_type
+            pub(crate) async fn entity_type(&self, _ctx: &async_graphql::Context<'_>) -> $crate::graphql::EntityTypeName {
+                $entity_type.into()
             }
 
             $($own)*

@@ -42,7 +42,8 @@ pub use pagination::PageCursor;
 pub use query::Query;
 pub use subscription::Subscription;
 pub use types::{
-    MetadataFilter, MetadataMaster, MetadataOrder, TranslationStatus, status_of, translations_of,
+    AttachedEntity, EntityTypeName, MetadataFilter, MetadataMaster, MetadataOrder,
+    TranslationStatus, status_of, translations_of,
 };
 
 /// Who sent the request (the token's subject, or a trusted `x-actor`), recorded with the events of its writes.

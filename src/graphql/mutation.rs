@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::error::{IntoGraphql, internal};
 use super::orchestration::OrchestrationMutations;
 use super::policy::PolicyMutations;
-use super::types::{EntityType, MetadataEntity, MetadataMaster, MetadataSyncResult};
+use super::types::{EntityTypeName, MetadataEntity, MetadataMaster, MetadataSyncResult};
 use super::{ErrorCode, RequestActor};
 use crate::auth::Principal;
 use crate::catalog::{self, CatalogError};
@@ -41,13 +41,13 @@ impl MetadataMutations {
     async fn update_entity_metadata(
         &self,
         ctx: &Context<'_>,
-        entity_type: EntityType,
+        entity_type: EntityTypeName,
         entity_id: Uuid,
         metadata: Option<Json<Value>>,
         patch: Option<Json<Value>>,
         expected_version: Option<i64>,
     ) -> Result<MetadataSyncResult> {
-        let side = Side::Entity(entity_type.into(), entity_id);
+        let side = Side::Entity(entity_type.resolve(ctx).await?, entity_id);
         write(ctx, side, metadata, patch, expected_version).await
     }
 
@@ -57,12 +57,12 @@ impl MetadataMutations {
     async fn retranslate(
         &self,
         ctx: &Context<'_>,
-        entity_type: EntityType,
+        entity_type: EntityTypeName,
         entity_id: Uuid,
         locales: Option<Vec<String>>,
     ) -> Result<MetadataSyncResult> {
         let patch = TranslationState::forget_patch(locales.as_deref());
-        let side = Side::Entity(entity_type.into(), entity_id);
+        let side = Side::Entity(entity_type.resolve(ctx).await?, entity_id);
         write(ctx, side, None, Some(Json(patch)), None).await
     }
 

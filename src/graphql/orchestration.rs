@@ -8,7 +8,8 @@ use super::ErrorCode;
 use super::error::{IntoGraphql, internal, orchestration_error};
 use super::mutation::{check_document, db, origin};
 use super::types::{
-    DriftReport, EntityType, MetadataFilter, PatchMetadataWhereFailure, PatchMetadataWhereResult,
+    DriftReport, EntityTypeName, MetadataFilter, PatchMetadataWhereFailure,
+    PatchMetadataWhereResult,
 };
 use crate::orchestration::{self, MAX_PATCH_LIMIT, PatchWhere, drift};
 use crate::sync::DocumentLimits;
@@ -27,13 +28,15 @@ impl OrchestrationQueries {
     async fn drift_report(
         &self,
         ctx: &Context<'_>,
-        entity_type: Option<EntityType>,
+        entity_type: Option<EntityTypeName>,
         first: Option<i32>,
     ) -> Result<DriftReport> {
         let sample = super::pagination::page_size(first)? as usize;
         let types = match entity_type {
-            Some(entity_type) => vec![entity_type.into()],
-            None => crate::sync::EntityType::ALL.to_vec(),
+            Some(entity_type) => vec![entity_type.resolve(ctx).await?],
+            None => crate::entity_types::registry::all(db(ctx))
+                .await
+                .map_err(|error| internal(&error))?,
         };
         let report = drift::report(db(ctx), &types, sample)
             .await
@@ -62,7 +65,7 @@ impl OrchestrationMutations {
     async fn patch_metadata_where(
         &self,
         ctx: &Context<'_>,
-        entity_type: EntityType,
+        entity_type: EntityTypeName,
         filter: MetadataFilter,
         patch: Json<Value>,
         #[graphql(default = true)] dry_run: bool,
@@ -81,7 +84,7 @@ impl OrchestrationMutations {
         let filter = super::types::search_filter(Some(filter))?
             .unwrap_or(crate::search::MetadataFilter::All(Vec::new()));
         let request = PatchWhere {
-            entity_type: entity_type.into(),
+            entity_type: entity_type.resolve(ctx).await?,
             filter,
             patch: patch.0,
             limit,

@@ -11,7 +11,8 @@ use super::error::policy_error;
 use super::mutation::{check_document, db};
 use super::pagination::{SequenceCursor, decode, page_size};
 use super::types::{
-    EntityType, MetadataPolicy, PolicyViolation, ProtectedPathInput, SetMetadataPolicyResult,
+    EntityTypeName, MetadataPolicy, PolicyViolation, ProtectedPathInput, SetMetadataPolicyResult,
+    resolve_optional,
 };
 use crate::policy::{self, PolicyDraft};
 
@@ -29,12 +30,14 @@ impl PolicyQueries {
     async fn metadata_policy(
         &self,
         ctx: &Context<'_>,
-        entity_type: EntityType,
+        entity_type: EntityTypeName,
         version: Option<i32>,
     ) -> Result<Option<MetadataPolicy>> {
         let found = match version {
-            Some(version) => policy::find_version(db(ctx), entity_type.into(), version).await,
-            None => policy::current(db(ctx), entity_type.into()).await,
+            Some(version) => {
+                policy::find_version(db(ctx), entity_type.resolve(ctx).await?, version).await
+            }
+            None => policy::current(db(ctx), entity_type.resolve(ctx).await?).await,
         };
         let found = found.map_err(|error| policy_error(&error))?;
         Ok(found.map(|policy| MetadataPolicy {
@@ -49,16 +52,20 @@ impl PolicyQueries {
     async fn policy_violations(
         &self,
         ctx: &Context<'_>,
-        entity_type: Option<EntityType>,
+        entity_type: Option<EntityTypeName>,
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<SequenceCursor, PolicyViolation>> {
         let first = page_size(first)?;
         let before = decode::<SequenceCursor>(after)?.map(|cursor| cursor.0);
-        let mut rows =
-            policy::violations_page(db(ctx), entity_type.map(Into::into), before, first + 1)
-                .await
-                .map_err(|error| policy_error(&error))?;
+        let mut rows = policy::violations_page(
+            db(ctx),
+            resolve_optional(ctx, entity_type).await?,
+            before,
+            first + 1,
+        )
+        .await
+        .map_err(|error| policy_error(&error))?;
         let has_next = rows.len() as u64 > first;
         rows.truncate(first as usize);
         let mut connection = Connection::new(before.is_some(), has_next);
@@ -85,14 +92,14 @@ impl PolicyMutations {
     async fn set_metadata_policy(
         &self,
         ctx: &Context<'_>,
-        entity_type: EntityType,
+        entity_type: EntityTypeName,
         schema: Json<Value>,
         #[graphql(default)] protected_paths: Vec<ProtectedPathInput>,
         #[graphql(default)] dry_run: bool,
     ) -> Result<SetMetadataPolicyResult> {
         check_document(ctx, Some(&schema.0), "schema")?;
         let draft = PolicyDraft {
-            entity_type: entity_type.into(),
+            entity_type: entity_type.resolve(ctx).await?,
             schema: schema.0,
             protected_paths: protected_paths.into_iter().map(Into::into).collect(),
             actor: ctx

@@ -9,7 +9,8 @@ use super::orchestration::OrchestrationQueries;
 use super::pagination::{PageCursor, PageRequest, page_size};
 use super::policy::PolicyQueries;
 use super::types::{
-    DeadLetter, EntityType, MetadataFilter, MetadataMaster, MetadataOrder, search_filter,
+    DeadLetter, EntityTypeName, MetadataFilter, MetadataMaster, MetadataOrder, resolve_optional,
+    search_filter,
 };
 use crate::entity_types::EntityQueries;
 use crate::events::delivery;
@@ -42,10 +43,10 @@ impl MasterQueries {
     async fn metadata_master_by_entity(
         &self,
         ctx: &Context<'_>,
-        entity_type: EntityType,
+        entity_type: EntityTypeName,
         entity_id: Uuid,
     ) -> Result<Option<MetadataMaster>> {
-        load_master_by_entity(ctx, entity_type.into(), entity_id).await
+        load_master_by_entity(ctx, entity_type.resolve(ctx).await?, entity_id).await
     }
 
     /// Master rows of every entity type or of one, optionally filtered by their metadata,
@@ -54,7 +55,7 @@ impl MasterQueries {
     async fn metadata_masters(
         &self,
         ctx: &Context<'_>,
-        entity_type: Option<EntityType>,
+        entity_type: Option<EntityTypeName>,
         filter: Option<MetadataFilter>,
         order_by: Option<MetadataOrder>,
         first: Option<i32>,
@@ -64,7 +65,7 @@ impl MasterQueries {
         let page = PageRequest::new(first, after, order_by.into())?;
         let rows = search::masters(
             db(ctx),
-            entity_type.map(Into::into),
+            resolve_optional(ctx, entity_type).await?,
             page.query(filter.as_ref(), *ctx.data_unchecked()),
             master_page_documents(ctx),
         )
@@ -101,10 +102,10 @@ impl MasterQueries {
     async fn find_master_by_entity(
         &self,
         ctx: &Context<'_>,
-        entity_type: EntityType,
+        entity_type: EntityTypeName,
         entity_id: Uuid,
     ) -> Result<Option<MetadataMaster>> {
-        load_master_by_entity(ctx, entity_type.into(), entity_id).await
+        load_master_by_entity(ctx, entity_type.resolve(ctx).await?, entity_id).await
     }
 }
 

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use entity::metadata_event::EventOrigin;
 
 use super::error::internal;
-use super::types::{EntityType, MetadataEvent, TranslationUpdate};
+use super::types::{EntityTypeName, MetadataEvent, TranslationUpdate, resolve_optional};
 use crate::events::{Broadcaster, Published};
 
 /// Live changes, over WebSocket (graphql-transport-ws) at `/ws`.
@@ -23,11 +23,13 @@ impl Subscription {
     async fn translations_updated(
         &self,
         ctx: &Context<'_>,
-        entity_type: Option<EntityType>,
+        entity_type: Option<EntityTypeName>,
         entity_id: Option<Uuid>,
         locale: Option<String>,
     ) -> Result<impl Stream<Item = TranslationUpdate>> {
-        let wanted_type = entity_type.map(|t| crate::sync::EntityType::from(t).as_str());
+        let wanted_type = resolve_optional(ctx, entity_type)
+            .await?
+            .map(|t| t.as_str());
         Ok(events(ctx)
             .await?
             .filter_map(move |published| {
@@ -35,14 +37,13 @@ impl Subscription {
                 let wanted = event.origin == EventOrigin::Localization
                     && wanted_type.is_none_or(|t| t == event.entity_type)
                     && entity_id.is_none_or(|id| id == event.entity_id);
-                let entity_type = event.entity_type.parse::<crate::sync::EntityType>().ok();
-                let updates: Vec<TranslationUpdate> = match (wanted, entity_type) {
-                    (true, Some(entity_type)) => published
+                let updates: Vec<TranslationUpdate> = match wanted {
+                    true => published
                         .translations
                         .iter()
                         .filter(|change| locale.as_deref().is_none_or(|l| l == change.locale))
                         .map(|change| TranslationUpdate {
-                            entity_type: entity_type.into(),
+                            entity_type: EntityTypeName::stored(&event.entity_type),
                             entity_id: event.entity_id,
                             master_id: event.master_id,
                             locale: change.locale.clone(),
@@ -52,7 +53,7 @@ impl Subscription {
                             provider: change.provider.clone(),
                         })
                         .collect(),
-                    _ => Vec::new(),
+                    false => Vec::new(),
                 };
                 std::future::ready((!updates.is_empty()).then_some(updates))
             })
@@ -65,10 +66,12 @@ impl Subscription {
     async fn metadata_changed(
         &self,
         ctx: &Context<'_>,
-        entity_type: Option<EntityType>,
+        entity_type: Option<EntityTypeName>,
         entity_id: Option<Uuid>,
     ) -> Result<impl Stream<Item = MetadataEvent>> {
-        let entity_type = entity_type.map(|t| crate::sync::EntityType::from(t).as_str());
+        let entity_type = resolve_optional(ctx, entity_type)
+            .await?
+            .map(|t| t.as_str());
         Ok(events(ctx).await?.filter_map(move |published| {
             let event = &published.event;
             let wanted = entity_type.is_none_or(|t| t == event.entity_type)

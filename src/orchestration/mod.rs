@@ -1,7 +1,8 @@
 //! Orchestration across many entities through the one sync path: a merge patch applied to
 //! every entity that matches a metadata filter, and finding and repairing drift between
-//! the entity tables and the master table.
+//! the entity tables and the master table, and adopting tables that already exist.
 
+pub mod attach;
 pub mod drift;
 mod error;
 mod patch_where;

@@ -36,7 +36,9 @@ impl PolicyAudit {
         if event.kind == EventKind::Deleted {
             return Ok(0);
         }
-        let Ok(entity_type) = event.entity_type.parse::<EntityType>() else {
+        let Ok(entity_type) =
+            crate::entity_types::registry::resolve(&self.db, &event.entity_type).await
+        else {
             return Ok(0);
         };
         let Some(policy) = current(&self.db, entity_type).await? else {

@@ -38,7 +38,10 @@ pub async fn write_metadata(
             let master = super::find_master(tx, id)
                 .await?
                 .ok_or(SyncError::MasterNotFound(id))?;
-            (master.entity_type.parse()?, master.entity_id)
+            (
+                crate::entity_types::registry::resolve(tx, &master.entity_type).await?,
+                master.entity_id,
+            )
         }
     };
     let (master_id, current, policy_id) = lock_entity_metadata(tx, entity_type, entity_id).await?;
@@ -122,7 +125,8 @@ async fn lock_master(
 }
 
 /// `SELECT metadata_master_id, metadata, (the id of the policy in force) FROM <table>
-/// WHERE id = $1 FOR UPDATE`, with the table taken from the [`EntityType`] allow-list.
+/// WHERE id = $1 FOR UPDATE`, with the table and column names taken from the
+/// [`EntityType`] registry (the allow-list).
 async fn lock_entity_metadata(
     tx: &WriteTransaction,
     entity_type: EntityType,
@@ -133,21 +137,29 @@ async fn lock_entity_metadata(
         Box::new(policy::current_id_subquery(entity_type).into()),
     );
     let statement = Query::select()
-        .columns([Alias::new("metadata_master_id"), Alias::new("metadata")])
+        .column(Alias::new("metadata_master_id"))
+        .expr_as(
+            Expr::col(Alias::new(entity_type.metadata_column())),
+            Alias::new("metadata"),
+        )
         .expr_as(policy_id, Alias::new("policy_id"))
         .from(Alias::new(entity_type.table()))
-        .and_where(Expr::col(Alias::new("id")).eq(id))
+        .and_where(Expr::col(Alias::new(entity_type.id_column())).eq(id))
         .lock_with_tables(LockType::Update, [Alias::new(entity_type.table())])
         .to_owned();
-    let row = tx
-        .query_one(&statement)
-        .await?
-        .ok_or(SyncError::EntityNotFound {
-            entity_type: entity_type.as_str(),
-            id,
-        })?;
+    let not_found = SyncError::EntityNotFound {
+        entity_type: entity_type.as_str(),
+        id,
+    };
+    let row = tx.query_one(&statement).await?.ok_or(not_found)?;
+    // An attached table's row that attach has not adopted yet has no master: not served.
+    let master_id: Option<Uuid> = row.try_get("", "metadata_master_id")?;
+    let master_id = master_id.ok_or(SyncError::EntityNotFound {
+        entity_type: entity_type.as_str(),
+        id,
+    })?;
     Ok((
-        row.try_get("", "metadata_master_id")?,
+        master_id,
         row.try_get("", "metadata")?,
         row.try_get("", "policy_id")?,
     ))
@@ -161,8 +173,8 @@ async fn update_entity_metadata(
 ) -> Result<(), SyncError> {
     let statement = Query::update()
         .table(Alias::new(entity_type.table()))
-        .value(Alias::new("metadata"), metadata)
-        .and_where(Expr::col(Alias::new("id")).eq(id))
+        .value(Alias::new(entity_type.metadata_column()), metadata)
+        .and_where(Expr::col(Alias::new(entity_type.id_column())).eq(id))
         .to_owned();
     tx.execute(&statement).await?;
     Ok(())

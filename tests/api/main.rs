@@ -1,6 +1,8 @@
 //! Integration tests: the real app on port 0, spoken to over HTTP. They run on SQLite by
 //! default and on PostgreSQL when `TEST_DATABASE_URL` is set (a fresh database per test).
 
+mod attach;
+mod attach_refusals;
 mod auth;
 mod concurrency;
 mod crud;

@@ -2,7 +2,7 @@ use async_graphql::{Enum, SimpleObject};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::EntityType;
+use super::EntityTypeName;
 use crate::orchestration::drift;
 
 /// Kinds of drift between entity tables and the master table.
@@ -25,7 +25,7 @@ pub struct Drift {
     /// What is wrong.
     pub kind: DriftKind,
     /// The entity's type.
-    pub entity_type: EntityType,
+    pub entity_type: EntityTypeName,
     /// The entity (for an orphan master: the entity id the master names).
     pub entity_id: Uuid,
     /// The master (for a missing master: the id the entity names).
@@ -36,7 +36,7 @@ pub struct Drift {
 #[derive(SimpleObject)]
 pub struct DriftCount {
     /// The entity type.
-    pub entity_type: EntityType,
+    pub entity_type: EntityTypeName,
     /// The kind of drift.
     pub kind: DriftKind,
     /// How many.

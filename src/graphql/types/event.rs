@@ -7,7 +7,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::EntityType;
+use super::EntityTypeName;
 use crate::events::{HistoryEntry, document_at, json_patch};
 use crate::graphql::error::internal;
 
@@ -100,12 +100,8 @@ impl MetadataEvent {
     }
 
     /// Type of the entity.
-    async fn entity_type(&self) -> Result<EntityType> {
-        self.event
-            .entity_type
-            .parse::<crate::sync::EntityType>()
-            .map(Into::into)
-            .map_err(|error| internal(&error))
+    async fn entity_type(&self) -> EntityTypeName {
+        EntityTypeName::stored(&self.event.entity_type)
     }
 
     /// Id of the entity.

@@ -7,14 +7,14 @@ use uuid::Uuid;
 
 use sea_orm::DatabaseConnection;
 
-use super::{EntityType, MetadataEntity, MetadataEvent};
+use super::{EntityTypeName, MetadataEntity, MetadataEvent};
 use crate::events::{document_at, history_page};
 use crate::graphql::ErrorCode;
 use crate::graphql::error::internal;
 use crate::graphql::loaders::load_record;
 use crate::graphql::pagination::{SequenceCursor, decode, page_size};
 use crate::graphql::raw_json::RawJson;
-use crate::sync::{self, same_document};
+use crate::sync::{EntityType, same_document};
 
 /// The canonical metadata document of one domain entity. Its `metadata` always equals the
 /// entity's own `metadata` once a transaction has committed.
@@ -30,8 +30,8 @@ impl MetadataMaster {
     }
 
     /// Type of the entity this document belongs to.
-    async fn entity_type(&self) -> Result<EntityType> {
-        self.parsed_type().map(EntityType::from)
+    async fn entity_type(&self) -> EntityTypeName {
+        EntityTypeName::stored(&self.0.entity_type)
     }
 
     /// Id of the entity this document belongs to.
@@ -66,7 +66,7 @@ impl MetadataMaster {
 
     /// The entity this document belongs to (reverse navigation).
     async fn entity(&self, ctx: &Context<'_>) -> Result<MetadataEntity> {
-        let record = load_record(ctx, self.parsed_type()?, self.0.entity_id).await?;
+        let record = load_record(ctx, self.parsed_type(ctx).await?, self.0.entity_id).await?;
         record.map(MetadataEntity::from).ok_or_else(|| {
             internal(&format!(
                 "master {} has no entity {}",
@@ -117,13 +117,15 @@ impl MetadataMaster {
 
     /// True when this document and the entity's own `metadata` are equal.
     async fn in_sync(&self, ctx: &Context<'_>) -> Result<bool> {
-        let record = load_record(ctx, self.parsed_type()?, self.0.entity_id).await?;
+        let record = load_record(ctx, self.parsed_type(ctx).await?, self.0.entity_id).await?;
         Ok(record.is_some_and(|record| same_document(record.metadata(), &self.0.metadata)))
     }
 }
 
 impl MetadataMaster {
-    fn parsed_type(&self) -> Result<sync::EntityType> {
-        self.0.entity_type.parse().map_err(|error| internal(&error))
+    async fn parsed_type(&self, ctx: &Context<'_>) -> Result<EntityType> {
+        EntityTypeName::stored(&self.0.entity_type)
+            .resolve(ctx)
+            .await
     }
 }

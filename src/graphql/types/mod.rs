@@ -1,9 +1,11 @@
 //! GraphQL object, interface, enum and input types. The entity types' own objects and
-//! inputs, the `EntityType` enum and the `MetadataEntity` interface come from
+//! inputs and the `MetadataEntity` interface come from
 //! [`crate::entity_types`].
 
+mod attached;
 mod dead_letter;
 mod drift;
+mod entity_type;
 mod event;
 mod filter;
 mod master;
@@ -14,9 +16,10 @@ mod translation_update;
 mod translations;
 
 pub use crate::entity_types::MetadataEntity;
-pub use crate::entity_types::graphql_enum::EntityType;
+pub use attached::AttachedEntity;
 pub use dead_letter::DeadLetter;
 pub use drift::DriftReport;
+pub use entity_type::{EntityTypeName, resolve_optional};
 pub use event::MetadataEvent;
 pub use filter::{MetadataFilter, MetadataOrder, search_filter};
 pub use master::MetadataMaster;

@@ -8,7 +8,7 @@ use entity::metadata_policy_violation;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::EntityType;
+use super::EntityTypeName;
 use super::event::WriteOrigin;
 use crate::policy::{self, DocumentViolation, Policy, ScanReport};
 
@@ -24,7 +24,7 @@ pub struct MetadataPolicy {
 #[Object]
 impl MetadataPolicy {
     /// The entity type it governs.
-    async fn entity_type(&self) -> EntityType {
+    async fn entity_type(&self) -> EntityTypeName {
         self.policy.entity_type.into()
     }
 
@@ -178,12 +178,8 @@ impl PolicyViolation {
     }
 
     /// Type of the entity.
-    async fn entity_type(&self) -> Option<EntityType> {
-        self.0
-            .entity_type
-            .parse::<crate::sync::EntityType>()
-            .ok()
-            .map(Into::into)
+    async fn entity_type(&self) -> Option<EntityTypeName> {
+        Some(EntityTypeName::stored(&self.0.entity_type))
     }
 
     /// Id of the entity.

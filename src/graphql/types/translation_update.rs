@@ -2,13 +2,13 @@ use async_graphql::{Json, SimpleObject};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::EntityType;
+use super::EntityTypeName;
 
 /// New translations of one locale of one entity, as the localization worker writes them.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct TranslationUpdate {
     /// Type of the entity.
-    pub entity_type: EntityType,
+    pub entity_type: EntityTypeName,
     /// Id of the entity.
     pub entity_id: Uuid,
     /// Id of the master row.

@@ -34,38 +34,42 @@ pub async fn find(
     limit: u64,
 ) -> Result<DriftPage, DbErr> {
     let table = entity_type.table();
+    // Registry names (lower-case snake_case, checked when registered), quoted.
+    let id = format!("\"{}\"", entity_type.id_column());
+    let metadata = format!("\"{}\"", entity_type.metadata_column());
     let sql = match kind {
         DriftKind::DocumentsDiffer => format!(
-            "SELECT e.id AS entity_id, m.id AS master_id, e.metadata AS entity_metadata, \
+            "SELECT e.{id} AS entity_id, m.id AS master_id, e.{metadata} AS entity_metadata, \
                     m.metadata AS master_metadata \
              FROM {table} e JOIN _metadata_master m \
-               ON m.id = e.metadata_master_id AND m.entity_id = e.id AND m.entity_type = $1 \
-             WHERE {differ} AND (e.id, m.id) > ($2, $4) ORDER BY e.id, m.id LIMIT $3",
-            differ = differ(db.get_database_backend()),
+               ON m.id = e.metadata_master_id AND m.entity_id = e.{id} AND m.entity_type = $1 \
+             WHERE {differ} AND (e.{id}, m.id) > ($2, $4) ORDER BY e.{id}, m.id LIMIT $3",
+            differ = differ(db.get_database_backend(), &metadata),
         ),
         DriftKind::MissingMaster => format!(
-            "SELECT e.id AS entity_id, e.metadata_master_id AS master_id FROM {table} e \
-             WHERE NOT EXISTS (SELECT 1 FROM _metadata_master m WHERE m.id = e.metadata_master_id) \
+            "SELECT e.{id} AS entity_id, e.metadata_master_id AS master_id FROM {table} e \
+             WHERE e.metadata_master_id IS NOT NULL \
+               AND NOT EXISTS (SELECT 1 FROM _metadata_master m WHERE m.id = e.metadata_master_id) \
                AND NOT EXISTS (SELECT 1 FROM _metadata_master m \
-                               WHERE m.entity_type = $1 AND m.entity_id = e.id) \
-               AND (e.id, e.metadata_master_id) > ($2, $4) \
-             ORDER BY e.id, e.metadata_master_id LIMIT $3"
+                               WHERE m.entity_type = $1 AND m.entity_id = e.{id}) \
+               AND (e.{id}, e.metadata_master_id) > ($2, $4) \
+             ORDER BY e.{id}, e.metadata_master_id LIMIT $3"
         ),
         DriftKind::OrphanMaster => format!(
             "SELECT m.entity_id AS entity_id, m.id AS master_id FROM _metadata_master m \
-             WHERE m.entity_type = $1 AND NOT EXISTS (SELECT 1 FROM {table} e WHERE e.id = m.entity_id) \
+             WHERE m.entity_type = $1 AND NOT EXISTS (SELECT 1 FROM {table} e WHERE e.{id} = m.entity_id) \
                AND NOT EXISTS (SELECT 1 FROM {table} e WHERE e.metadata_master_id = m.id) \
                AND (m.entity_id, m.id) > ($2, $4) ORDER BY m.entity_id, m.id LIMIT $3"
         ),
         DriftKind::CrossReference => format!(
             "SELECT entity_id, master_id FROM ( \
                 SELECT m.entity_id AS entity_id, m.id AS master_id FROM _metadata_master m \
-                  JOIN {table} e ON e.id = m.entity_id \
+                  JOIN {table} e ON e.{id} = m.entity_id \
                  WHERE m.entity_type = $1 AND e.metadata_master_id <> m.id \
                 UNION \
-                SELECT e.id AS entity_id, m.id AS master_id FROM {table} e \
+                SELECT e.{id} AS entity_id, m.id AS master_id FROM {table} e \
                   JOIN _metadata_master m ON m.id = e.metadata_master_id \
-                 WHERE m.entity_id <> e.id OR m.entity_type <> $1 \
+                 WHERE m.entity_id <> e.{id} OR m.entity_type <> $1 \
              ) pairs WHERE (entity_id, master_id) > ($2, $4) \
              ORDER BY entity_id, master_id LIMIT $3"
         ),
@@ -143,9 +147,9 @@ pub async fn report(
 }
 
 /// PostgreSQL compares `jsonb`; SQLite normalized JSON text.
-fn differ(backend: DatabaseBackend) -> &'static str {
+fn differ(backend: DatabaseBackend, metadata: &str) -> String {
     match backend {
-        DatabaseBackend::Postgres => "e.metadata IS DISTINCT FROM m.metadata",
-        _ => "json(e.metadata) IS NOT json(m.metadata)",
+        DatabaseBackend::Postgres => format!("e.{metadata} IS DISTINCT FROM m.metadata"),
+        _ => format!("json(e.{metadata}) IS NOT json(m.metadata)"),
     }
 }

@@ -17,7 +17,8 @@ use crate::sync::{
 pub enum Prefer {
     Entity,
     Master,
-    /// The side changed last (by `updated_at`); the master on a tie.
+    /// The side changed last (by `updated_at`); the master on a tie, and for attached
+    /// tables (which have no `updated_at` of ours).
     #[default]
     Newer,
 }
@@ -81,6 +82,8 @@ async fn documents(
     let entity_wins = match prefer {
         Prefer::Entity => true,
         Prefer::Master => false,
+        // An attached table has no `updated_at` of ours: its master is the newer side.
+        Prefer::Newer if drift.entity_type.is_attached() => false,
         Prefer::Newer => entity_updated_at(tx, drift).await? > master.updated_at,
     };
     let (side, document, repaired) = if entity_wins {
@@ -127,10 +130,13 @@ async fn entity_updated_at(
 /// entity's document and the version after the last one recorded for that id; its insert
 /// trigger records the `CREATED` event.
 async fn create_master(tx: &WriteTransaction, drift: &Drift) -> Result<Repaired, SyncError> {
-    let table = drift.entity_type.table();
+    let entity_type = drift.entity_type;
+    let table = entity_type.table();
     let lock = format!(
-        "SELECT metadata, metadata_master_id FROM {table} WHERE id = $1{}",
-        for_update(tx)
+        "SELECT \"{metadata}\" AS metadata, metadata_master_id FROM {table} WHERE \"{id}\" = $1{}",
+        for_update(tx),
+        metadata = entity_type.metadata_column(),
+        id = entity_type.id_column(),
     );
     let Some(row) = tx
         .query_one_raw(statement(
@@ -143,7 +149,9 @@ async fn create_master(tx: &WriteTransaction, drift: &Drift) -> Result<Repaired,
         return Ok(Repaired::AlreadyGone);
     };
     let document: Json = row.try_get("", "metadata")?;
-    let master_id: uuid::Uuid = row.try_get("", "metadata_master_id")?;
+    let Some(master_id): Option<uuid::Uuid> = row.try_get("", "metadata_master_id")? else {
+        return Ok(Repaired::AlreadyGone);
+    };
     if master_id != drift.master_id || crate::sync::find_master(tx, master_id).await?.is_some() {
         return Ok(Repaired::AlreadyGone);
     }
@@ -169,9 +177,10 @@ async fn create_master(tx: &WriteTransaction, drift: &Drift) -> Result<Repaired,
 async fn delete_master(tx: &WriteTransaction, drift: &Drift) -> Result<Repaired, SyncError> {
     let sql = format!(
         "DELETE FROM _metadata_master WHERE id = $1 AND entity_type = $2 \
-         AND NOT EXISTS (SELECT 1 FROM {table} e WHERE e.id = $3) \
+         AND NOT EXISTS (SELECT 1 FROM {table} e WHERE e.\"{id}\" = $3) \
          AND NOT EXISTS (SELECT 1 FROM {table} e WHERE e.metadata_master_id = $1)",
-        table = drift.entity_type.table()
+        table = drift.entity_type.table(),
+        id = drift.entity_type.id_column(),
     );
     let values = vec![
         drift.master_id.into(),

@@ -1,0 +1,78 @@
+//! Adopting the rows that were there before the triggers: a batch of rows per
+//! transaction, walked in primary-key order, each given a master by the attached-table
+//! trigger (`SET metadata_master_id = gen_random_uuid()` is an adoption to it).
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait, Value};
+
+use super::inspect::one;
+use super::{AttachError, AttachOptions, quoted};
+
+/// Events of the adoption are recorded with origin `reconcile` and actor `attach`.
+const MARK: &str = "SELECT set_config('metadata_synergy.origin', 'reconcile', true), \
+                    set_config('metadata_synergy.actor', 'attach', true)";
+
+/// Adopts every row without a master; returns (rows adopted, batches).
+pub(super) async fn adopt_all(
+    db: &DatabaseConnection,
+    options: &AttachOptions,
+) -> Result<(u64, u64), AttachError> {
+    let id = quoted(&options.id_column);
+    let table = quoted(&options.table);
+    let metadata = quoted(&options.metadata_column);
+    // Non-object documents are left alone here (the trigger would refuse them); they are
+    // reported by `check_all_adopted`.
+    let sql = format!(
+        "WITH batch AS (SELECT {id} FROM {table} WHERE {id} > $1 ORDER BY {id} LIMIT $2), \
+              adopted AS (UPDATE {table} t SET metadata_master_id = gen_random_uuid() \
+                          FROM batch WHERE t.{id} = batch.{id} \
+                            AND t.metadata_master_id IS NULL \
+                            AND jsonb_typeof(t.{metadata}) = 'object' \
+                          RETURNING 1) \
+         SELECT (SELECT {id} FROM batch ORDER BY {id} DESC LIMIT 1) AS last, (SELECT count(*) FROM adopted) AS adopted"
+    );
+    let limit = i64::try_from(options.batch_size.max(1)).unwrap_or(i64::MAX);
+    let (mut after, mut adopted, mut batches) = (uuid::Uuid::nil(), 0u64, 0u64);
+    loop {
+        let tx = db.begin().await?;
+        tx.execute_unprepared(MARK).await?;
+        let row = one(&tx, &sql, vec![Value::from(after), Value::from(limit)]).await?;
+        tx.commit().await?;
+        batches += 1;
+        let Some(row) = row else { break };
+        let last: Option<uuid::Uuid> = row.try_get("", "last")?;
+        let count: i64 = row.try_get("", "adopted")?;
+        adopted += u64::try_from(count).unwrap_or(0);
+        match last {
+            Some(last) => after = last,
+            None => break,
+        }
+        tracing::info!(table = %options.table, adopted, "attach: batch adopted");
+    }
+    Ok((adopted, batches))
+}
+
+/// Fails with the rows the backfill could not adopt (their metadata is not an object).
+pub(super) async fn check_all_adopted(
+    db: &DatabaseConnection,
+    options: &AttachOptions,
+) -> Result<(), AttachError> {
+    let sql = format!(
+        "SELECT count(*) AS n, (array_agg({id}::text ORDER BY {id}))[1:10] AS sample \
+         FROM {table} WHERE metadata_master_id IS NULL",
+        id = quoted(&options.id_column),
+        table = quoted(&options.table),
+    );
+    let Some(row) = one(db, &sql, Vec::new()).await? else {
+        return Ok(());
+    };
+    let count: i64 = row.try_get("", "n")?;
+    if count == 0 {
+        return Ok(());
+    }
+    let sample: Option<Vec<String>> = row.try_get("", "sample")?;
+    Err(AttachError::NonObjectDocuments {
+        column: options.metadata_column.clone(),
+        count,
+        sample: sample.unwrap_or_default(),
+    })
+}
