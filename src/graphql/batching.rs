@@ -22,6 +22,8 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use sea_orm::DatabaseConnection;
 use tokio::sync::mpsc;
 
+use async_graphql::dataloader::HashMapCache;
+
 use super::AppSchema;
 use super::loaders::{MasterByEntityLoader, MasterLoader, RecordLoader};
 use super::prefetch::PrefetchedMasters;
@@ -85,6 +87,11 @@ where
             spawner.clone(),
         ))
         .data(prefetched)
+        .data(DataLoader::with_cache(
+            super::types::EntityTypeLoader(db.clone()),
+            spawner.clone(),
+            HashMapCache::default(),
+        ))
         .data(DataLoader::new(
             MasterByEntityLoader::new(db.clone()),
             spawner,

@@ -50,6 +50,18 @@ impl MetadataFilter {
         Ok(())
     }
 
+    /// Whether a part of the filter reads `updated_at` (`updatedAfter` / `updatedBefore`).
+    pub fn reads_updated_at(&self) -> bool {
+        match self {
+            MetadataFilter::UpdatedAfter(_) | MetadataFilter::UpdatedBefore(_) => true,
+            MetadataFilter::All(filters) | MetadataFilter::Any(filters) => {
+                filters.iter().any(MetadataFilter::reads_updated_at)
+            }
+            MetadataFilter::Not(filter) => filter.reads_updated_at(),
+            _ => false,
+        }
+    }
+
     fn terms(&self, nesting: usize) -> Result<usize, SearchError> {
         if nesting > MAX_FILTER_NESTING {
             return Err(SearchError::Invalid(format!(

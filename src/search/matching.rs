@@ -6,7 +6,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
 use uuid::Uuid;
 
 use super::bounded;
-use super::page::condition;
+use super::page::entity_condition;
 use super::{MetadataFilter, SearchError, SearchTimeout};
 use crate::sync::EntityType;
 
@@ -25,14 +25,14 @@ pub async fn count_entities(
     matching
         .expr(Expr::val(1))
         .from(Alias::new(entity_type.table()))
-        .and_where(condition(
+        .and_where(entity_condition(
             db.get_database_backend(),
-            entity_type.table(),
+            entity_type,
             filter,
         )?)
         .limit(cap);
     if let Some(after) = after {
-        matching.and_where(Expr::col(Alias::new("id")).gt(after));
+        matching.and_where(Expr::col(Alias::new(entity_type.id_column())).gt(after));
     }
     let statement = Query::select()
         .expr_as(Expr::cust("count(*)"), Alias::new("n"))
@@ -57,12 +57,12 @@ pub async fn lock_if_matching(
 ) -> Result<bool, SearchError> {
     let table = Alias::new(entity_type.table());
     let statement = Query::select()
-        .column(Alias::new("id"))
+        .expr(Expr::val(1))
         .from(table.clone())
-        .and_where(Expr::col(Alias::new("id")).eq(id))
-        .and_where(condition(
+        .and_where(Expr::col(Alias::new(entity_type.id_column())).eq(id))
+        .and_where(entity_condition(
             tx.get_database_backend(),
-            entity_type.table(),
+            entity_type,
             filter,
         )?)
         .lock_with_tables(LockType::Update, [table])
@@ -81,18 +81,19 @@ pub async fn matching_ids(
     timeout: SearchTimeout,
 ) -> Result<Vec<Uuid>, SearchError> {
     let mut statement = Query::select();
+    let id = Alias::new(entity_type.id_column());
     statement
-        .column(Alias::new("id"))
+        .expr_as(Expr::col(id.clone()), Alias::new("id"))
         .from(Alias::new(entity_type.table()))
-        .and_where(condition(
+        .and_where(entity_condition(
             db.get_database_backend(),
-            entity_type.table(),
+            entity_type,
             filter,
         )?)
-        .order_by(Alias::new("id"), sea_orm::Order::Asc)
+        .order_by(id.clone(), sea_orm::Order::Asc)
         .limit(limit);
     if let Some(after) = after {
-        statement.and_where(Expr::col(Alias::new("id")).gt(after));
+        statement.and_where(Expr::col(id).gt(after));
     }
     let rows = bounded::query_all(db, timeout, &statement).await?;
     rows.iter()

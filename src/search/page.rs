@@ -172,8 +172,31 @@ pub(super) fn condition(
     table: &'static str,
     filter: &MetadataFilter,
 ) -> Result<Expr, SearchError> {
+    render(Sql::new(backend, table), filter)
+}
+
+/// [`condition`] on an entity type's table, with its registered metadata column. Attached
+/// tables have no `updated_at` of the service's: a time filter on them is refused.
+pub(super) fn entity_condition(
+    backend: DatabaseBackend,
+    entity_type: crate::sync::EntityType,
+    filter: &MetadataFilter,
+) -> Result<Expr, SearchError> {
+    if entity_type.is_attached() && filter.reads_updated_at() {
+        return Err(SearchError::Invalid(format!(
+            "{} is an attached table without the service's updated_at: filter its masters \
+             (metadataMasters) by time instead",
+            entity_type.table()
+        )));
+    }
+    let sql =
+        Sql::with_metadata_column(backend, entity_type.table(), entity_type.metadata_column());
+    render(sql, filter)
+}
+
+fn render(mut sql: Sql, filter: &MetadataFilter) -> Result<Expr, SearchError> {
     filter.check()?;
-    let mut sql = Sql::new(backend, table);
+    let backend = sql.backend();
     match backend {
         DatabaseBackend::Postgres => postgres::render(&mut sql, filter),
         _ => sqlite::render(&mut sql, filter),

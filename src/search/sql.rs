@@ -16,21 +16,43 @@ pub(super) struct Sql {
     /// The table whose columns a filter reads (a registry table or the master table, never
     /// input), so that a condition stays unambiguous when another table is joined.
     table: &'static str,
+    /// The table's metadata column (`metadata` but for attached tables), which the
+    /// renderers name `metadata`.
+    metadata: &'static str,
 }
 
 impl Sql {
     pub(super) fn new(backend: DatabaseBackend, table: &'static str) -> Self {
+        Sql::with_metadata_column(backend, table, "metadata")
+    }
+
+    /// A builder for a table whose metadata column is `metadata` (a registry name).
+    pub(super) fn with_metadata_column(
+        backend: DatabaseBackend,
+        table: &'static str,
+        metadata: &'static str,
+    ) -> Self {
         Sql {
             backend,
             text: String::new(),
             values: Vec::new(),
             aliases: 0,
             table,
+            metadata,
         }
+    }
+
+    pub(super) fn backend(&self) -> DatabaseBackend {
+        self.backend
     }
 
     /// `"<table>"."<name>"`: a column of the filtered table.
     pub(super) fn column(&self, name: &str) -> String {
+        let name = if name == "metadata" {
+            self.metadata
+        } else {
+            name
+        };
         format!("\"{}\".\"{name}\"", self.table)
     }
 

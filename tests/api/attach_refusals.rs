@@ -2,11 +2,13 @@
 //! names or without a metadata column (PostgreSQL).
 
 use metadata_synergy::orchestration::attach::{self, AttachError, AttachOptions};
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::attach::{options, scalar};
 use crate::helpers::{TestApp, spawn_app};
+use crate::ws::subscribe;
 
 async fn postgres_app() -> Option<TestApp> {
     let app = spawn_app().await;
@@ -179,6 +181,81 @@ async fn own_column_names_and_a_json_column_or_none_at_all_are_adopted() {
         refused.is_err(),
         "a non-object document is refused by the trigger"
     );
+
+    // Subscribers of the type see raw writes; bulk patches and drift repair serve it too.
+    let mut changes = subscribe(
+        &app,
+        "subscription { metadataChanged(entityType: TICKET) { kind entityType entityId version } }",
+        json!({}),
+    )
+    .await;
+    app.sql(
+        "UPDATE legacy_ticket SET attributes = attributes || '{\"seen\": 1}' WHERE ticket_id = $1",
+        vec![id.into()],
+    )
+    .await
+    .unwrap();
+    let change = changes.next().await;
+    assert_eq!(change["metadataChanged"]["entityType"], "TICKET");
+    assert_eq!(change["metadataChanged"]["entityId"], id.to_string());
+    assert_eq!(change["metadataChanged"]["kind"], "UPDATED");
+    let patched = app
+        .graphql(
+            "mutation { patchMetadataWhere(entityType: TICKET, filter: {path: [\"i\"], in: [1, 2, 3]},
+                 patch: {bulk: true}, dryRun: false) { matched changed } }",
+            json!({}),
+        )
+        .await
+        .expect_data();
+    assert_eq!(
+        patched["patchMetadataWhere"],
+        json!({ "matched": 3, "changed": 3 })
+    );
+    let bulk = scalar(&app, "SELECT count(*) FROM _metadata_master WHERE entity_type = 'ticket' AND metadata @> '{\"bulk\": true}'").await;
+    assert_eq!(bulk, 3);
+    let by_time = app
+        .graphql(
+            "mutation { patchMetadataWhere(entityType: TICKET, filter: {updatedAfter: \"2020-01-01T00:00:00Z\"}, patch: {x: 1}) { matched } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(by_time.code(), "BAD_USER_INPUT", "{:?}", by_time.errors);
+    let behind_the_triggers = format!(
+        "BEGIN; SET LOCAL session_replication_role = replica; \
+         UPDATE legacy_ticket SET attributes = attributes || '{{\"drift\": 1}}' WHERE ticket_id = '{id}'; \
+         COMMIT"
+    );
+    app.db
+        .execute_unprepared(&behind_the_triggers)
+        .await
+        .unwrap();
+    let report = app
+        .graphql(
+            "{ driftReport(entityType: TICKET) { counts { entityType kind count } } }",
+            json!({}),
+        )
+        .await
+        .expect_data();
+    let counts = report["driftReport"]["counts"].as_array().unwrap().clone();
+    assert!(
+        counts.contains(&json!({ "entityType": "TICKET", "kind": "DOCUMENTS_DIFFER", "count": 1 })),
+        "{counts:?}"
+    );
+
+    // A page of masters with their attached entities: the registry is read once per request.
+    app.reset_statement_count();
+    let page = app
+        .graphql(
+            "{ metadataMasters(entityType: TICKET, first: 40) { edges { node { entityType entity { id metadata } } } } }",
+            json!({}),
+        )
+        .await
+        .expect_data();
+    assert_eq!(
+        page["metadataMasters"]["edges"].as_array().unwrap().len(),
+        40
+    );
+    assert_eq!(app.statement_count(), 3, "{:#?}", app.statements());
 
     // A table without a metadata column gets one.
     app.sql(

@@ -1,5 +1,9 @@
 //! The `EntityType` scalar: the name of an entity type, compiled or attached at run time.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use async_graphql::{
     Context, InputValueError, InputValueResult, Result, Scalar, ScalarType, Value,
 };
@@ -27,16 +31,51 @@ impl EntityTypeName {
         EntityTypeName(name.to_owned())
     }
 
-    /// The registered type of this name; an unknown name is `BAD_USER_INPUT`.
+    /// The registered type of this name; an unknown name is `BAD_USER_INPUT`. Attached
+    /// names are read once per request (batched by [`EntityTypeLoader`] when it is there).
     pub async fn resolve(&self, ctx: &Context<'_>) -> Result<EntityType> {
-        let db = ctx.data_unchecked::<DatabaseConnection>();
-        registry::resolve(db, &self.0)
-            .await
-            .map_err(|error| match error {
-                crate::sync::SyncError::UnknownEntityType(_) => ErrorCode::BadUserInput
-                    .error(format!("unknown entity type {}", self.0.to_uppercase())),
-                other => crate::graphql::error::internal(&other),
-            })
+        let resolved = match ctx.data_opt::<DataLoader<EntityTypeLoader, HashMapCache>>() {
+            Some(loader) => loader
+                .load_one(self.0.clone())
+                .await
+                .map_err(|error| crate::graphql::error::internal(&error))?,
+            None => {
+                let db = ctx.data_unchecked::<DatabaseConnection>();
+                match registry::resolve(db, &self.0).await {
+                    Ok(entity_type) => Some(entity_type),
+                    Err(crate::sync::SyncError::UnknownEntityType(_)) => None,
+                    Err(other) => return Err(crate::graphql::error::internal(&other)),
+                }
+            }
+        };
+        resolved.ok_or_else(|| {
+            ErrorCode::BadUserInput.error(format!("unknown entity type {}", self.0.to_uppercase()))
+        })
+    }
+}
+
+/// Entity types by name for one request: compiled names at once, attached ones with one
+/// read of the registry however many masters of a page name them.
+pub struct EntityTypeLoader(pub DatabaseConnection);
+
+impl Loader<String> for EntityTypeLoader {
+    type Value = EntityType;
+    type Error = Arc<crate::sync::SyncError>;
+
+    async fn load(&self, names: &[String]) -> Result<HashMap<String, EntityType>, Self::Error> {
+        let compiled = |name: &str| EntityType::ALL.iter().copied().find(|t| t.as_str() == name);
+        let mut found: HashMap<String, EntityType> = names
+            .iter()
+            .filter_map(|name| compiled(name).map(|t| (name.clone(), t)))
+            .collect();
+        if found.len() < names.len() {
+            for entity_type in registry::all(&self.0).await? {
+                if names.iter().any(|name| name == entity_type.as_str()) {
+                    found.insert(entity_type.as_str().to_owned(), entity_type);
+                }
+            }
+        }
+        Ok(found)
     }
 }
 

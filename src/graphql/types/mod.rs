@@ -19,7 +19,7 @@ pub use crate::entity_types::MetadataEntity;
 pub use attached::AttachedEntity;
 pub use dead_letter::DeadLetter;
 pub use drift::DriftReport;
-pub use entity_type::{EntityTypeName, resolve_optional};
+pub use entity_type::{EntityTypeLoader, EntityTypeName, resolve_optional};
 pub use event::MetadataEvent;
 pub use filter::{MetadataFilter, MetadataOrder, search_filter};
 pub use master::MetadataMaster;
