@@ -55,6 +55,7 @@ async fn main() -> anyhow::Result<()> {
             metadata_column,
             id_column,
             batch_size,
+            convert_json,
         } => {
             let db = connect_and_migrate(&cli.database_url).await?;
             let options = attach::AttachOptions {
@@ -63,6 +64,7 @@ async fn main() -> anyhow::Result<()> {
                 id_column,
                 metadata_column,
                 batch_size,
+                convert_json,
             };
             let report = attach::attach(&db, &options).await?;
             println!(

@@ -6,7 +6,9 @@
 //! written through `to_jsonb(NEW)` / `jsonb_populate_record`), because they have no
 //! `updated_at` of ours and their rows are adopted one batch at a time: a row whose
 //! `metadata_master_id` is still null is not synced yet, and the backfill's
-//! `SET metadata_master_id = gen_random_uuid()` creates its master as an insert would.
+//! `SET metadata_master_id = gen_random_uuid()` creates its master as an insert would
+//! (in an AFTER trigger, so that an `INSERT … ON CONFLICT` that inserts nothing creates
+//! no master either).
 //!
 //! The master-side copy and delete guard now read the registered column names, so they
 //! serve both kinds of table. Why nothing loops is unchanged (see `sync_triggers`): each
@@ -39,7 +41,8 @@ const REGISTRY_PG: &str = r#"
 ALTER TABLE _metadata_entity_types
     ADD COLUMN id_column text NOT NULL DEFAULT 'id',
     ADD COLUMN metadata_column text NOT NULL DEFAULT 'metadata',
-    ADD COLUMN attached boolean NOT NULL DEFAULT false
+    ADD COLUMN attached boolean NOT NULL DEFAULT false,
+    ADD COLUMN detaching boolean NOT NULL DEFAULT false
 "#;
 
 const REGISTRY_SQLITE: &str = r#"
@@ -48,12 +51,14 @@ ALTER TABLE _metadata_entity_types ADD COLUMN id_column text NOT NULL DEFAULT 'i
 ALTER TABLE _metadata_entity_types ADD COLUMN metadata_column text NOT NULL DEFAULT 'metadata'
 ;;
 ALTER TABLE _metadata_entity_types ADD COLUMN attached integer NOT NULL DEFAULT 0
+;;
+ALTER TABLE _metadata_entity_types ADD COLUMN detaching integer NOT NULL DEFAULT 0
 "#;
 
 const UP_PG: &str = r#"
 -- Attached tables, BEFORE INSERT OR UPDATE. Arguments: entity type, id column, metadata
--- column. Creates the master of a new row or of a row the backfill adopts, keeps the cross
--- reference in the document and refuses identity changes and non-object documents.
+-- column. Chooses the master id of a new row or of a row the backfill adopts, keeps the
+-- cross reference in the document and refuses identity changes and non-object documents.
 CREATE FUNCTION metadata_sync_attached_before() RETURNS trigger
 LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -61,15 +66,17 @@ DECLARE
     old_row   jsonb;
     document  jsonb := new_row -> TG_ARGV[2];
     master_id uuid := (new_row ->> 'metadata_master_id')::uuid;
-    adopting  boolean := TG_OP = 'INSERT';
 BEGIN
+    IF jsonb_typeof(document) IS DISTINCT FROM 'object' THEN
+        RAISE EXCEPTION '%.% must be a JSON object', TG_TABLE_NAME, TG_ARGV[2]
+            USING ERRCODE = 'check_violation', CONSTRAINT = TG_TABLE_NAME || '_metadata_is_object';
+    END IF;
     IF TG_OP = 'UPDATE' THEN
         old_row := to_jsonb(OLD);
         IF old_row ->> 'metadata_master_id' IS NULL THEN
             IF master_id IS NULL THEN
                 RETURN NEW; -- not adopted yet: attach's backfill will reach it
             END IF;
-            adopting := true;
         ELSIF new_row -> TG_ARGV[1] IS DISTINCT FROM old_row -> TG_ARGV[1]
            OR new_row -> 'metadata_master_id' IS DISTINCT FROM old_row -> 'metadata_master_id' THEN
             RAISE EXCEPTION '%.% and %.metadata_master_id cannot change',
@@ -77,23 +84,34 @@ BEGIN
                 USING ERRCODE = 'restrict_violation';
         END IF;
     END IF;
-    IF jsonb_typeof(document) IS DISTINCT FROM 'object' THEN
-        RAISE EXCEPTION '%.% must be a JSON object', TG_TABLE_NAME, TG_ARGV[2]
-            USING ERRCODE = 'check_violation', CONSTRAINT = TG_TABLE_NAME || '_metadata_is_object';
-    END IF;
-    IF adopting THEN
-        master_id := coalesce(master_id, gen_random_uuid());
-        document := document || jsonb_build_object('metadata_master_id', master_id);
-        INSERT INTO _metadata_master (id, entity_type, entity_id, entity_table, metadata)
-        VALUES (master_id, TG_ARGV[0], (new_row ->> TG_ARGV[1])::uuid, TG_TABLE_NAME, document);
-        RETURN jsonb_populate_record(NEW,
-            jsonb_build_object(TG_ARGV[2], document, 'metadata_master_id', master_id));
-    END IF;
-    IF document -> 'metadata_master_id' IS DISTINCT FROM to_jsonb(master_id) THEN
+    master_id := coalesce(master_id, gen_random_uuid());
+    IF document -> 'metadata_master_id' IS DISTINCT FROM to_jsonb(master_id)
+       OR new_row -> 'metadata_master_id' IS DISTINCT FROM to_jsonb(master_id) THEN
         RETURN jsonb_populate_record(NEW, jsonb_build_object(TG_ARGV[2],
-            document || jsonb_build_object('metadata_master_id', master_id)));
+            document || jsonb_build_object('metadata_master_id', master_id),
+            'metadata_master_id', master_id));
     END IF;
     RETURN NEW;
+END
+$fn$
+;;
+-- Attached tables, AFTER INSERT OR UPDATE OF metadata_master_id (arguments as above):
+-- creates the master of a row that was inserted or adopted. AFTER, so that a proposed row
+-- that an INSERT … ON CONFLICT does not insert creates nothing (the entity's foreign key to
+-- its master is deferred to the commit for this).
+CREATE FUNCTION metadata_sync_attached_adopt() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    new_row jsonb := to_jsonb(NEW);
+BEGIN
+    IF TG_OP = 'UPDATE' AND (to_jsonb(OLD) ->> 'metadata_master_id' IS NOT NULL
+                             OR new_row ->> 'metadata_master_id' IS NULL) THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO _metadata_master (id, entity_type, entity_id, entity_table, metadata)
+    VALUES ((new_row ->> 'metadata_master_id')::uuid, TG_ARGV[0],
+            (new_row ->> TG_ARGV[1])::uuid, TG_TABLE_NAME, new_row -> TG_ARGV[2]);
+    RETURN NULL;
 END
 $fn$
 ;;
@@ -136,15 +154,18 @@ BEGIN
 END
 $fn$
 ;;
--- A master row goes with its entity, never alone, except while `detach` (which sets
--- metadata_synergy.detaching to the type it detaches) removes a type's masters.
+-- A master row goes with its entity, never alone, except while `detach` removes an
+-- attached type's masters (its registration is marked detaching, and the detach's
+-- transactions set metadata_synergy.detaching to the type).
 CREATE OR REPLACE FUNCTION metadata_sync_master_delete_guard() RETURNS trigger
 LANGUAGE plpgsql AS $fn$
 DECLARE
     registered record;
     entity_exists boolean;
 BEGIN
-    IF current_setting('metadata_synergy.detaching', true) = OLD.entity_type THEN
+    IF current_setting('metadata_synergy.detaching', true) = OLD.entity_type
+       AND EXISTS (SELECT 1 FROM _metadata_entity_types
+                   WHERE entity_type = OLD.entity_type AND attached AND detaching) THEN
         RETURN OLD;
     END IF;
     SELECT id_column INTO registered
@@ -200,14 +221,17 @@ BEGIN
 END
 $fn$
 ;;
-DROP FUNCTION IF EXISTS metadata_sync_attached_before, metadata_sync_attached_to_master,
-    metadata_sync_attached_deleted
+DROP FUNCTION IF EXISTS metadata_sync_attached_before, metadata_sync_attached_adopt,
+    metadata_sync_attached_to_master, metadata_sync_attached_deleted
 ;;
 ALTER TABLE _metadata_entity_types
-    DROP COLUMN id_column, DROP COLUMN metadata_column, DROP COLUMN attached
+    DROP COLUMN id_column, DROP COLUMN metadata_column, DROP COLUMN attached,
+    DROP COLUMN detaching
 "#;
 
 const DOWN_SQLITE: &str = r#"
+ALTER TABLE _metadata_entity_types DROP COLUMN detaching
+;;
 ALTER TABLE _metadata_entity_types DROP COLUMN id_column
 ;;
 ALTER TABLE _metadata_entity_types DROP COLUMN metadata_column

@@ -273,6 +273,10 @@ pub enum Command {
         /// Rows adopted per transaction.
         #[arg(long, default_value_t = 1000)]
         batch_size: u64,
+        /// Convert a `json` metadata column to `jsonb` (rewrites the table, blocking its
+        /// writers meanwhile); without it a `json` column is refused.
+        #[arg(long)]
+        convert_json: bool,
     },
     /// Undo `attach`: the triggers, the masters (each a DELETED event) and
     /// `metadata_master_id` go; the documents stay in the table's metadata column.

@@ -6,8 +6,8 @@
 //! runs is served by the next request that names it) and their descriptions are interned:
 //! each distinct description is allocated once for the life of the process.
 
-use std::collections::{BTreeMap, HashSet};
-use std::sync::{LazyLock, Mutex, RwLock};
+use std::collections::HashSet;
+use std::sync::{LazyLock, Mutex};
 
 use sea_orm::{ConnectionTrait, DbErr, Statement};
 
@@ -87,36 +87,53 @@ impl std::fmt::Display for EntityType {
 impl std::str::FromStr for EntityType {
     type Err = SyncError;
 
-    /// A compiled type, or an attached one this process has resolved before.
+    /// A compiled type (attached ones are read from the database: [`resolve`]).
     fn from_str(value: &str) -> Result<Self, Self::Err> {
-        known(value).ok_or_else(|| SyncError::UnknownEntityType(value.to_owned()))
+        compiled(value).ok_or_else(|| SyncError::UnknownEntityType(value.to_owned()))
     }
 }
 
-/// Attached types this process has resolved, for [`std::str::FromStr`] (which cannot
-/// read the database); [`resolve`] and [`all`] always read it.
-static SEEN: RwLock<BTreeMap<&'static str, EntityType>> = RwLock::new(BTreeMap::new());
 static INTERNED: LazyLock<Mutex<HashSet<&'static TypeInfo>>> = LazyLock::new(Default::default);
 static NAMES: LazyLock<Mutex<HashSet<&'static str>>> = LazyLock::new(Default::default);
 
-fn known(name: &str) -> Option<EntityType> {
-    if let Some(compiled) = EntityType::ALL.iter().find(|t| t.as_str() == name) {
-        return Some(*compiled);
-    }
-    let seen = SEEN.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-    seen.get(name).copied()
+fn compiled(name: &str) -> Option<EntityType> {
+    EntityType::ALL.iter().copied().find(|t| t.as_str() == name)
 }
 
+/// Attached types being detached are no longer served (their triggers are gone).
 const SELECT_ATTACHED: &str = "SELECT entity_type, entity_table, id_column, metadata_column \
-                               FROM _metadata_entity_types WHERE attached";
+                               FROM _metadata_entity_types WHERE attached AND NOT detaching";
 
 /// The entity type named `name`: a compiled one, or one attached to `db` (read from its
 /// registry each time, so a table attached or detached while the service runs is seen
 /// by the next request; one primary-key read). Unknown names are
 /// [`SyncError::UnknownEntityType`].
 pub async fn resolve(db: &impl ConnectionTrait, name: &str) -> Result<EntityType, SyncError> {
-    if let Some(compiled) = EntityType::ALL.iter().find(|t| t.as_str() == name) {
-        return Ok(*compiled);
+    resolve_where(db, name, SELECT_ATTACHED).await
+}
+
+/// [`resolve`], also finding an attached type whose detach has begun (for `detach`, which
+/// finishes it).
+pub async fn resolve_detaching(
+    db: &impl ConnectionTrait,
+    name: &str,
+) -> Result<EntityType, SyncError> {
+    resolve_where(
+        db,
+        name,
+        "SELECT entity_type, entity_table, id_column, metadata_column \
+         FROM _metadata_entity_types WHERE attached",
+    )
+    .await
+}
+
+async fn resolve_where(
+    db: &impl ConnectionTrait,
+    name: &str,
+    select: &str,
+) -> Result<EntityType, SyncError> {
+    if let Some(compiled) = compiled(name) {
+        return Ok(compiled);
     }
     let unknown = || SyncError::UnknownEntityType(name.to_owned());
     if !super::is_valid_name(name) {
@@ -124,8 +141,8 @@ pub async fn resolve(db: &impl ConnectionTrait, name: &str) -> Result<EntityType
     }
     let backend = db.get_database_backend();
     let sql = match backend {
-        sea_orm::DatabaseBackend::Postgres => format!("{SELECT_ATTACHED} AND entity_type = $1"),
-        _ => format!("{SELECT_ATTACHED} AND entity_type = ?"),
+        sea_orm::DatabaseBackend::Postgres => format!("{select} AND entity_type = $1"),
+        _ => format!("{select} AND entity_type = ?"),
     };
     let row = db
         .query_one_raw(Statement::from_sql_and_values(backend, sql, [name.into()]))
@@ -160,17 +177,13 @@ fn attached_from_row(row: &sea_orm::QueryResult) -> Result<EntityType, SyncError
     {
         return Err(DbErr::Custom(format!("invalid registration of entity type {name:?}")).into());
     }
-    let entity_type = EntityType(intern(TypeInfo {
+    Ok(EntityType(intern(TypeInfo {
         name: leak(name),
         table: leak(table),
         id_column: leak(id_column),
         metadata_column: leak(metadata_column),
         compiled: None,
-    }));
-    SEEN.write()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .insert(entity_type.as_str(), entity_type);
-    Ok(entity_type)
+    })))
 }
 
 /// The one `'static` copy of `info` (allocated the first time it is seen).

@@ -75,11 +75,11 @@ impl std::fmt::Debug for Policy {
 }
 
 impl Policy {
-    /// Compiles a stored policy row.
-    pub fn from_row(row: metadata_policy::Model) -> Result<Policy, PolicyError> {
-        let entity_type = row.entity_type.parse().map_err(|_| {
-            PolicyError::Invalid(format!("unknown entity type {:?}", row.entity_type))
-        })?;
+    /// Compiles a stored policy row of `entity_type` (the type its reader resolved).
+    pub fn from_row(
+        row: metadata_policy::Model,
+        entity_type: EntityType,
+    ) -> Result<Policy, PolicyError> {
         let protected_paths = serde_json::from_value(row.protected_paths)
             .map_err(|e| PolicyError::Invalid(format!("stored protected paths: {e}")))?;
         Policy::compile(entity_type, row.version, row.schema, protected_paths).map(|policy| {

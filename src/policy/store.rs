@@ -46,12 +46,13 @@ pub async fn current(
         .into_tuple()
         .one(conn)
         .await?;
-    by_id(conn, id).await
+    by_id(conn, entity_type, id).await
 }
 
 /// The policy with row id `id` (compiled once per process), or `None` for no id.
 pub async fn by_id(
     conn: &impl ConnectionTrait,
+    entity_type: EntityType,
     id: Option<Uuid>,
 ) -> Result<Option<Arc<Policy>>, PolicyError> {
     let Some(id) = id else { return Ok(None) };
@@ -59,7 +60,7 @@ pub async fn by_id(
         return Ok(Some(policy));
     }
     let row = metadata_policy::Entity::find_by_id(id).one(conn).await?;
-    row.map(remember).transpose()
+    row.map(|row| remember(row, entity_type)).transpose()
 }
 
 /// The id of the policy in force for `entity_type`, as a subquery a statement of the write
@@ -85,7 +86,7 @@ pub async fn find_version(
         .filter(metadata_policy::Column::Version.eq(version))
         .one(conn)
         .await?;
-    row.map(remember).transpose()
+    row.map(|row| remember(row, entity_type)).transpose()
 }
 
 /// Refuses `after` (written over `before`; `None` for a new entity) when it breaks the
@@ -110,7 +111,7 @@ pub async fn enforce_by_id(
     after: &Value,
     grants: &Grants,
 ) -> Result<(), PolicyError> {
-    let policy = by_id(conn, policy_id).await?;
+    let policy = by_id(conn, entity_type, policy_id).await?;
     check_against(policy, entity_type, before, after, grants)
 }
 
@@ -210,8 +211,11 @@ fn compiled(id: Uuid) -> Option<Arc<Policy>> {
     COMPILED.lock().ok()?.get(&id).cloned()
 }
 
-fn remember(row: metadata_policy::Model) -> Result<Arc<Policy>, PolicyError> {
-    Ok(cache(Arc::new(Policy::from_row(row)?)))
+fn remember(
+    row: metadata_policy::Model,
+    entity_type: EntityType,
+) -> Result<Arc<Policy>, PolicyError> {
+    Ok(cache(Arc::new(Policy::from_row(row, entity_type)?)))
 }
 
 fn cache(policy: Arc<Policy>) -> Arc<Policy> {

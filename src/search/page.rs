@@ -176,7 +176,8 @@ pub(super) fn condition(
 }
 
 /// [`condition`] on an entity type's table, with its registered metadata column. Attached
-/// tables have no `updated_at` of the service's: a time filter on them is refused.
+/// tables have no `updated_at` of the service's: a time filter on them is refused; their
+/// rows not adopted yet never match.
 pub(super) fn entity_condition(
     backend: DatabaseBackend,
     entity_type: crate::sync::EntityType,
@@ -191,7 +192,18 @@ pub(super) fn entity_condition(
     }
     let sql =
         Sql::with_metadata_column(backend, entity_type.table(), entity_type.metadata_column());
-    render(sql, filter)
+    let condition = render(sql, filter)?;
+    Ok(match entity_type.is_attached() {
+        // Rows attach has not adopted yet have no master and are not served.
+        true => sea_orm::ExprTrait::and(
+            condition,
+            Expr::cust(format!(
+                "\"{}\".\"metadata_master_id\" IS NOT NULL",
+                entity_type.table()
+            )),
+        ),
+        false => condition,
+    })
 }
 
 fn render(mut sql: Sql, filter: &MetadataFilter) -> Result<Expr, SearchError> {

@@ -23,6 +23,7 @@ pub fn options(entity_type: &str, table: &str) -> AttachOptions {
         id_column: "id".into(),
         metadata_column: "metadata".into(),
         batch_size: 500,
+        convert_json: false,
     }
 }
 

@@ -63,6 +63,14 @@ async fn tables_that_cannot_be_adopted_are_refused_and_left_as_they_were() {
         );
     }
     assert!(!message.contains("-000000000004"), "{message}");
+    app.sql(
+        "CREATE TABLE t_parted (id uuid PRIMARY KEY, metadata jsonb) PARTITION BY HASH (id)",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let message = refused(&app, &options("x", "t_parted")).await;
+    assert!(message.contains("partitioned"), "{message}");
     let message = refused(&app, &options("x", "no_such_table")).await;
     assert!(message.contains("no table"), "{message}");
     let message = refused(&app, &options("campaign", "t_bad_docs")).await;
@@ -71,6 +79,18 @@ async fn tables_that_cannot_be_adopted_are_refused_and_left_as_they_were() {
     assert!(message.contains("snake_case"), "{message}");
     let message = refused(&app, &options("x", "service_campaign_main")).await;
     assert!(message.contains("already registered"), "{message}");
+
+    // The delete guard's detach bypass serves only a type that is being detached.
+    let (_, campaign_master) = crate::helpers::create_campaign(&app, json!({})).await;
+    let bypass = format!(
+        "BEGIN; SET LOCAL metadata_synergy.detaching = 'campaign'; \
+         DELETE FROM _metadata_master WHERE id = '{campaign_master}'; COMMIT"
+    );
+    let guarded = app.db.execute_unprepared(&bypass).await;
+    assert!(
+        guarded.is_err(),
+        "a compiled type's master cannot be deleted alone"
+    );
 
     // Nothing was changed: no column, no registration, no trigger.
     let added = scalar(
@@ -120,6 +140,9 @@ async fn own_column_names_and_a_json_column_or_none_at_all_are_adopted() {
     ticket.id_column = "ticket_id".into();
     ticket.metadata_column = "attributes".into();
     ticket.batch_size = 7;
+    let message = refused(&app, &ticket).await;
+    assert!(message.contains("--convert-json"), "{message}");
+    ticket.convert_json = true;
     let report = attach::attach(&app.db, &ticket).await.expect("attach");
     assert_eq!((report.adopted, report.added_metadata_column), (50, false));
     assert_eq!(
@@ -171,6 +194,46 @@ async fn own_column_names_and_a_json_column_or_none_at_all_are_adopted() {
     assert_eq!(result["master"]["metadata"]["n"], 2);
     assert_eq!(result["master"]["version"], 3);
     assert_eq!(result["entity"]["metadata"], result["master"]["metadata"]);
+    // An upsert that conflicts inserts nothing and creates no master; its update syncs.
+    let masters_before = scalar(
+        &app,
+        "SELECT count(*) FROM _metadata_master WHERE entity_type = 'ticket'",
+    )
+    .await;
+    app.sql(
+        "INSERT INTO legacy_ticket (ticket_id, subject, attributes) VALUES ($1, 'dup', '{\"upsert\": 1}') \
+         ON CONFLICT (ticket_id) DO UPDATE SET attributes = legacy_ticket.attributes || EXCLUDED.attributes",
+        vec![id.into()],
+    )
+    .await
+    .expect("an upsert on an attached table");
+    app.sql(
+        "INSERT INTO legacy_ticket (ticket_id, subject) VALUES ($1, 'dup') ON CONFLICT DO NOTHING",
+        vec![id.into()],
+    )
+    .await
+    .unwrap();
+    let masters_after = scalar(
+        &app,
+        "SELECT count(*) FROM _metadata_master WHERE entity_type = 'ticket'",
+    )
+    .await;
+    assert_eq!(masters_after, masters_before);
+    let upserted = app
+        .sql_rows(
+            "SELECT metadata FROM _metadata_master WHERE id = $1",
+            vec![master_id.into()],
+        )
+        .await;
+    let upserted: serde_json::Value = upserted[0].try_get("", "metadata").unwrap();
+    assert_eq!(
+        (
+            upserted["upsert"].clone(),
+            upserted["metadata_master_id"].clone()
+        ),
+        (json!(1), json!(master_id))
+    );
+
     let refused = app
         .sql(
             "UPDATE legacy_ticket SET attributes = '[]' WHERE ticket_id = $1",
@@ -264,9 +327,13 @@ async fn own_column_names_and_a_json_column_or_none_at_all_are_adopted() {
     )
     .await
     .unwrap();
-    app.sql("INSERT INTO plain_note (body) VALUES ('a'), ('b')", vec![])
-        .await
-        .unwrap();
+    app.sql(
+        "INSERT INTO plain_note (id, body) VALUES ('00000000-0000-0000-0000-000000000000', 'a'), \
+         (gen_random_uuid(), 'b')",
+        vec![],
+    )
+    .await
+    .unwrap();
     let report = attach::attach(&app.db, &options("note", "plain_note"))
         .await
         .expect("attach");

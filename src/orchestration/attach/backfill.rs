@@ -22,7 +22,8 @@ pub(super) async fn adopt_all(
     // Non-object documents are left alone here (the trigger would refuse them); they are
     // reported by `check_all_adopted`.
     let sql = format!(
-        "WITH batch AS (SELECT {id} FROM {table} WHERE {id} > $1 ORDER BY {id} LIMIT $2), \
+        "WITH batch AS (SELECT {id} FROM {table} WHERE $1::uuid IS NULL OR {id} > $1::uuid \
+                        ORDER BY {id} LIMIT $2), \
               adopted AS (UPDATE {table} t SET metadata_master_id = gen_random_uuid() \
                           FROM batch WHERE t.{id} = batch.{id} \
                             AND t.metadata_master_id IS NULL \
@@ -31,7 +32,7 @@ pub(super) async fn adopt_all(
          SELECT (SELECT {id} FROM batch ORDER BY {id} DESC LIMIT 1) AS last, (SELECT count(*) FROM adopted) AS adopted"
     );
     let limit = i64::try_from(options.batch_size.max(1)).unwrap_or(i64::MAX);
-    let (mut after, mut adopted, mut batches) = (uuid::Uuid::nil(), 0u64, 0u64);
+    let (mut after, mut adopted, mut batches) = (None::<uuid::Uuid>, 0u64, 0u64);
     loop {
         let tx = db.begin().await?;
         tx.execute_unprepared(MARK).await?;
@@ -43,7 +44,7 @@ pub(super) async fn adopt_all(
         let count: i64 = row.try_get("", "adopted")?;
         adopted += u64::try_from(count).unwrap_or(0);
         match last {
-            Some(last) => after = last,
+            Some(last) => after = Some(last),
             None => break,
         }
         tracing::info!(table = %options.table, adopted, "attach: batch adopted");
@@ -51,28 +52,37 @@ pub(super) async fn adopt_all(
     Ok((adopted, batches))
 }
 
-/// Fails with the rows the backfill could not adopt (their metadata is not an object).
+/// Fails when rows are left without a master: those whose metadata is not an object
+/// (named, to be fixed), or rows changed while attach ran (run it again).
 pub(super) async fn check_all_adopted(
     db: &DatabaseConnection,
     options: &AttachOptions,
 ) -> Result<(), AttachError> {
+    let id = quoted(&options.id_column);
+    let table = quoted(&options.table);
+    let metadata = quoted(&options.metadata_column);
     let sql = format!(
-        "SELECT count(*) AS n, (array_agg({id}::text ORDER BY {id}))[1:10] AS sample \
-         FROM {table} WHERE metadata_master_id IS NULL",
-        id = quoted(&options.id_column),
-        table = quoted(&options.table),
+        "SELECT count(*) AS n, \
+                count(*) FILTER (WHERE jsonb_typeof({metadata}) IS DISTINCT FROM 'object') AS bad, \
+                (array_agg({id}::text ORDER BY {id}) \
+                   FILTER (WHERE jsonb_typeof({metadata}) IS DISTINCT FROM 'object'))[1:10] AS sample \
+         FROM {table} WHERE metadata_master_id IS NULL"
     );
     let Some(row) = one(db, &sql, Vec::new()).await? else {
         return Ok(());
     };
     let count: i64 = row.try_get("", "n")?;
-    if count == 0 {
-        return Ok(());
+    let bad: i64 = row.try_get("", "bad")?;
+    if bad > 0 {
+        let sample: Option<Vec<String>> = row.try_get("", "sample")?;
+        return Err(AttachError::NonObjectDocuments {
+            column: options.metadata_column.clone(),
+            count: bad,
+            sample: sample.unwrap_or_default(),
+        });
     }
-    let sample: Option<Vec<String>> = row.try_get("", "sample")?;
-    Err(AttachError::NonObjectDocuments {
-        column: options.metadata_column.clone(),
-        count,
-        sample: sample.unwrap_or_default(),
-    })
+    if count > 0 {
+        return Err(AttachError::NotAdopted { count });
+    }
+    Ok(())
 }

@@ -1,5 +1,7 @@
 //! Letting an attached table go: its triggers and the foreign key to the masters are
-//! dropped first (writes stop syncing),
+//! dropped first and, in the same transaction, its registration is marked `detaching` (the
+//! service stops serving the type, so no write is answered as synced that no trigger
+//! copies),
 //! then batch by batch its masters are deleted (each a `DELETED` event, actor `detach`)
 //! and the cross reference is taken out of its documents, then `metadata_master_id` and
 //! the registration go. The documents stay in the table's metadata column.
@@ -34,7 +36,7 @@ pub async fn detach(
     if db.get_database_backend() != DatabaseBackend::Postgres {
         return Err(AttachError::NotPostgres);
     }
-    let entity_type = registry::resolve(db, name).await?;
+    let entity_type = registry::resolve_detaching(db, name).await?;
     if !entity_type.is_attached() {
         return Err(AttachError::NotAttached(name.to_owned()));
     }
@@ -45,17 +47,21 @@ pub async fn detach(
         db,
         &format!(
             "DROP TRIGGER IF EXISTS metadata_sync_before ON {table}; \
+             DROP TRIGGER IF EXISTS metadata_sync_adopt ON {table}; \
              DROP TRIGGER IF EXISTS metadata_sync_to_master ON {table}; \
              DROP TRIGGER IF EXISTS metadata_sync_deleted ON {table}; \
-             ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {fk}",
+             ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {fk}; \
+             UPDATE _metadata_entity_types SET detaching = true WHERE entity_type = '{name}'",
             fk = quoted(&format!("{}_msync_fk", entity_type.table())),
+            name = entity_type.as_str(),
         ),
     )
     .await?;
     let limit = i64::try_from(batch_size.max(1)).unwrap_or(i64::MAX);
     let release = format!(
         "WITH batch AS (SELECT {id}, metadata_master_id FROM {table} \
-                        WHERE {id} > $1 ORDER BY {id} LIMIT $2 FOR UPDATE), \
+                        WHERE $1::uuid IS NULL OR {id} > $1::uuid \
+                        ORDER BY {id} LIMIT $2 FOR UPDATE), \
               stripped AS (UPDATE {table} t SET {metadata} = t.{metadata} - 'metadata_master_id' \
                            FROM batch WHERE t.{id} = batch.{id} \
                              AND t.{metadata} ? 'metadata_master_id' RETURNING 1), \
@@ -65,15 +71,16 @@ pub async fn detach(
                 (SELECT count(*) FROM stripped) AS stripped"
     );
     let mut report = DetachReport::default();
-    let mut after = uuid::Uuid::nil();
+    let mut after: Option<uuid::Uuid> = None;
     loop {
-        let row = in_detach_tx(db, name, &release, vec![after.into(), limit.into()]).await?;
+        let values = vec![after.into(), limit.into()];
+        let row = in_detach_tx(db, name, &release, values).await?;
         report.batches += 1;
         let Some(row) = row else { break };
         let deleted: i64 = row.try_get("", "deleted")?;
         report.masters_deleted += u64::try_from(deleted).unwrap_or(0);
         match row.try_get::<Option<uuid::Uuid>>("", "last")? {
-            Some(last) => after = last,
+            Some(last) => after = Some(last),
             None => break,
         }
     }

@@ -21,10 +21,25 @@ pub(super) async fn inspect(
     options: &AttachOptions,
 ) -> Result<Plan, AttachError> {
     let table = &options.table;
-    let exists = "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-                  WHERE n.nspname = current_schema() AND c.relname = $1 AND c.relkind IN ('r', 'p')";
-    if one(db, exists, vec![table.into()]).await?.is_none() {
-        return Err(AttachError::NoSuchTable(table.clone()));
+    // The table must live where `_metadata_master` does: the triggers and the service name
+    // it unqualified, as they name the master table.
+    let kind = "SELECT c.relkind::text AS kind FROM pg_class c WHERE c.relname = $1 \
+                AND c.relnamespace = (SELECT relnamespace FROM pg_class \
+                                      WHERE oid = '_metadata_master'::regclass)";
+    let kind: Option<String> = match one(db, kind, vec![table.into()]).await? {
+        Some(row) => Some(row.try_get("", "kind")?),
+        None => None,
+    };
+    match kind.as_deref() {
+        Some("r") => {}
+        Some("p") => {
+            return Err(AttachError::Unsupported(format!(
+                "{table} is partitioned: attach its partitions' parent is not supported \
+                 (indexes cannot be built concurrently on it)"
+            )));
+        }
+        Some(_) => return Err(AttachError::Unsupported(format!("{table} is not a table"))),
+        None => return Err(AttachError::NoSuchTable(table.clone())),
     }
     if let Some(resume) = registration(db, options).await? {
         return Ok(resume);
@@ -41,7 +56,10 @@ pub(super) async fn inspect(
     let metadata_type = column_type(db, table, &options.metadata_column).await?;
     let convert_json = match metadata_type.as_deref() {
         None | Some("jsonb") => false,
-        Some("json") => true,
+        Some("json") if options.convert_json => true,
+        Some("json") => {
+            return Err(AttachError::JsonColumn(options.metadata_column.clone()));
+        }
         Some(found) => {
             return Err(AttachError::MetadataType {
                 column: options.metadata_column.clone(),
@@ -67,7 +85,7 @@ async fn registration(
 ) -> Result<Option<Plan>, AttachError> {
     let row = one(
         db,
-        "SELECT entity_type, entity_table, id_column, metadata_column, attached \
+        "SELECT entity_type, entity_table, id_column, metadata_column, attached, detaching \
          FROM _metadata_entity_types WHERE entity_type = $1 OR entity_table = $2 LIMIT 1",
         vec![
             options.entity_type.clone().into(),
@@ -88,6 +106,11 @@ async fn registration(
     if !same {
         return Err(AttachError::AlreadyAttached(format!(
             "entity type {entity_type:?} is already registered for table {table}"
+        )));
+    }
+    if row.try_get::<bool>("", "detaching")? {
+        return Err(AttachError::AlreadyAttached(format!(
+            "the detach of {entity_type:?} has begun: run detach again to finish it first"
         )));
     }
     let nullable = one(

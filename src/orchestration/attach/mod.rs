@@ -33,6 +33,9 @@ pub struct AttachOptions {
     pub metadata_column: String,
     /// Rows adopted per transaction.
     pub batch_size: u64,
+    /// Convert a `json` metadata column to `jsonb` (a table rewrite that blocks writers
+    /// while it runs); without it such a column is refused.
+    pub convert_json: bool,
 }
 
 /// What an attach did.
@@ -76,6 +79,15 @@ pub enum AttachError {
         count: i64,
         sample: Vec<String>,
     },
+    #[error("{0}")]
+    Unsupported(String),
+    #[error(
+        "column {0:?} is json, which the triggers cannot compare: pass --convert-json to make it \
+         jsonb (a table rewrite that blocks writers while it runs) or convert it yourself"
+    )]
+    JsonColumn(String),
+    #[error("{count} rows were not adopted (changed while attach ran): run attach again")]
+    NotAdopted { count: i64 },
     #[error("entity type {0:?} is not an attached table")]
     NotAttached(String),
     #[error("the table is busy (a lock was not granted in time); run the command again")]
@@ -116,7 +128,9 @@ pub async fn attach(
         added_metadata_column: plan.add_metadata_column,
         ..AttachReport::default()
     };
-    if !plan.resume {
+    if plan.resume {
+        sql::reinstall_triggers(db, options).await?;
+    } else {
         sql::install(db, options, &plan).await?;
     }
     let (adopted, batches) = backfill::adopt_all(db, options).await?;

@@ -39,30 +39,53 @@ pub(super) async fn install(
          VALUES ('{}', '{}', '{}', '{}', true)",
         options.entity_type, options.table, options.id_column, options.metadata_column
     ));
-    let arguments = format!(
-        "'{}', '{}', '{}'",
-        options.entity_type, options.id_column, options.metadata_column
-    );
-    statements.push(format!(
-        "CREATE TRIGGER metadata_sync_before BEFORE INSERT OR UPDATE ON {table} \
-         FOR EACH ROW EXECUTE FUNCTION metadata_sync_attached_before({arguments})"
-    ));
-    statements.push(format!(
-        "CREATE TRIGGER metadata_sync_to_master AFTER UPDATE OF {metadata} ON {table} \
-         FOR EACH ROW WHEN (OLD.{metadata} IS DISTINCT FROM NEW.{metadata}) \
-         EXECUTE FUNCTION metadata_sync_attached_to_master('{}')",
-        options.metadata_column
-    ));
-    statements.push(format!(
-        "CREATE TRIGGER metadata_sync_deleted AFTER DELETE ON {table} \
-         FOR EACH ROW EXECUTE FUNCTION metadata_sync_attached_deleted()"
-    ));
+    statements.extend(triggers(options));
     let tx = db.begin().await?;
     for statement in &statements {
         tx.execute_unprepared(statement).await?;
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// Installs (or reinstalls, on a resumed attach) the attached-table triggers.
+pub(super) async fn reinstall_triggers(
+    db: &DatabaseConnection,
+    options: &AttachOptions,
+) -> Result<(), AttachError> {
+    locked(db, &triggers(options).join(";\n")).await
+}
+
+/// The triggers of an attached table. AFTER triggers fire in name order: `adopt` creates a
+/// master before `to_master` compares documents with it.
+fn triggers(options: &AttachOptions) -> Vec<String> {
+    let table = quoted(&options.table);
+    let metadata = quoted(&options.metadata_column);
+    let arguments = format!(
+        "'{}', '{}', '{}'",
+        options.entity_type, options.id_column, options.metadata_column
+    );
+    vec![
+        format!(
+            "CREATE OR REPLACE TRIGGER metadata_sync_before BEFORE INSERT OR UPDATE ON {table} \
+             FOR EACH ROW EXECUTE FUNCTION metadata_sync_attached_before({arguments})"
+        ),
+        format!(
+            "CREATE OR REPLACE TRIGGER metadata_sync_adopt \
+             AFTER INSERT OR UPDATE OF metadata_master_id ON {table} \
+             FOR EACH ROW EXECUTE FUNCTION metadata_sync_attached_adopt({arguments})"
+        ),
+        format!(
+            "CREATE OR REPLACE TRIGGER metadata_sync_to_master AFTER UPDATE OF {metadata} ON {table} \
+             FOR EACH ROW WHEN (OLD.{metadata} IS DISTINCT FROM NEW.{metadata}) \
+             EXECUTE FUNCTION metadata_sync_attached_to_master('{}')",
+            options.metadata_column
+        ),
+        format!(
+            "CREATE OR REPLACE TRIGGER metadata_sync_deleted AFTER DELETE ON {table} \
+             FOR EACH ROW EXECUTE FUNCTION metadata_sync_attached_deleted()"
+        ),
+    ]
 }
 
 /// After the backfill: `metadata_master_id` unique, referencing its master and not null,
@@ -98,7 +121,7 @@ pub(super) async fn add_constraints(
             db,
             &format!(
                 "ALTER TABLE {table} ADD CONSTRAINT {} FOREIGN KEY (metadata_master_id) \
-             REFERENCES _metadata_master (id) NOT VALID",
+             REFERENCES _metadata_master (id) DEFERRABLE INITIALLY DEFERRED NOT VALID",
                 name("msync_fk")
             ),
         )
@@ -121,11 +144,13 @@ pub(super) async fn add_constraints(
         name("msync_nn")
     ))
     .await?;
-    // With the validated check, SET NOT NULL needs no scan (PostgreSQL 12+).
+    // With the validated check, SET NOT NULL needs no scan (PostgreSQL 12+); the check is
+    // dropped by a second statement, after SET NOT NULL has used it.
     locked(
         db,
         &format!(
-            "ALTER TABLE {table} ALTER COLUMN metadata_master_id SET NOT NULL, DROP CONSTRAINT {}",
+            "ALTER TABLE {table} ALTER COLUMN metadata_master_id SET NOT NULL; \
+             ALTER TABLE {table} DROP CONSTRAINT {}",
             name("msync_nn")
         ),
     )

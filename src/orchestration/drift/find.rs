@@ -33,8 +33,9 @@ pub async fn find(
     after: Option<DriftPosition>,
     limit: u64,
 ) -> Result<DriftPage, DbErr> {
-    let table = entity_type.table();
-    // Registry names (lower-case snake_case, checked when registered), quoted.
+    // Registry names (lower-case snake_case, checked when registered), quoted: an
+    // attached table may be named by a reserved word.
+    let table = format!("\"{}\"", entity_type.table());
     let id = format!("\"{}\"", entity_type.id_column());
     let metadata = format!("\"{}\"", entity_type.metadata_column());
     let sql = match kind {

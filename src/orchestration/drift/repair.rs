@@ -131,7 +131,7 @@ async fn entity_updated_at(
 /// trigger records the `CREATED` event.
 async fn create_master(tx: &WriteTransaction, drift: &Drift) -> Result<Repaired, SyncError> {
     let entity_type = drift.entity_type;
-    let table = entity_type.table();
+    let table = format!("\"{}\"", entity_type.table());
     let lock = format!(
         "SELECT \"{metadata}\" AS metadata, metadata_master_id FROM {table} WHERE \"{id}\" = $1{}",
         for_update(tx),
@@ -164,7 +164,7 @@ async fn create_master(tx: &WriteTransaction, drift: &Drift) -> Result<Repaired,
         master_id.into(),
         drift.entity_type.as_str().into(),
         drift.entity_id.into(),
-        table.into(),
+        entity_type.table().into(),
         document.into(),
     ];
     tx.execute_raw(statement(tx.get_database_backend(), insert, values))
@@ -179,7 +179,7 @@ async fn delete_master(tx: &WriteTransaction, drift: &Drift) -> Result<Repaired,
         "DELETE FROM _metadata_master WHERE id = $1 AND entity_type = $2 \
          AND NOT EXISTS (SELECT 1 FROM {table} e WHERE e.\"{id}\" = $3) \
          AND NOT EXISTS (SELECT 1 FROM {table} e WHERE e.metadata_master_id = $1)",
-        table = drift.entity_type.table(),
+        table = format!("\"{}\"", drift.entity_type.table()),
         id = drift.entity_type.id_column(),
     );
     let values = vec![
