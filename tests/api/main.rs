@@ -2,6 +2,7 @@
 //! default and on PostgreSQL when `TEST_DATABASE_URL` is set (a fresh database per test).
 
 mod attach;
+mod attach_columns;
 mod attach_refusals;
 mod auth;
 mod concurrency;
