@@ -9,7 +9,8 @@ use uuid::Uuid;
 use super::{EntityType, MetadataChange, MetadataPair, SyncError, WriteTransaction, same_document};
 use crate::policy::{self, Grants};
 
-/// Which side of a pair a write is addressed to. Either way both sides end up equal.
+/// Which side of a pair a write is addressed to (by entity or by master id). Either way
+/// both sides end up equal.
 #[derive(Clone, Copy, Debug)]
 pub enum Side {
     Entity(EntityType, Uuid),
@@ -20,7 +21,9 @@ pub enum Side {
 ///
 /// Locks the entity row, then the master row (the one lock order of the service), checks
 /// `expected_version` against the master, computes the new document from the locked
-/// current one and writes it to the addressed side; the triggers copy it to the other.
+/// current one and writes it to the master (the triggers copy it to the entity, and the
+/// write answers with the master row it wrote), or only to the entity when the master
+/// already holds it.
 /// A change that leaves the document as it is writes nothing and bumps no version; one
 /// that breaks the entity type's policy (for a writer holding `grants`) writes nothing
 /// and fails.
@@ -71,21 +74,14 @@ pub async fn write_metadata(
         });
     }
     policy::enforce_by_id(tx, entity_type, policy_id, Some(&current), &next, grants).await?;
-    match side {
-        Side::Entity(..) => {
-            update_entity_metadata(tx, entity_type, entity_id, next.clone()).await?
-        }
-        Side::Master(_) => {
-            metadata_master::Entity::update_many()
-                .col_expr(metadata_master::Column::Metadata, Expr::value(next.clone()))
-                .filter(metadata_master::Column::Id.eq(master_id))
-                .exec(tx)
-                .await?;
-        }
-    }
-    let master = super::find_master(tx, master_id)
-        .await?
-        .ok_or(SyncError::MasterNotFound(master_id))?;
+    let master = if same_document(&next, &master.metadata) {
+        // Only the entity differs (e.g. a repair taking the master's document): writing the
+        // entity leaves the master, its version and its history as they are.
+        update_entity_metadata(tx, entity_type, entity_id, next).await?;
+        master
+    } else {
+        write_master(tx, master_id, next).await?
+    };
     Ok(MetadataPair {
         entity_type,
         entity_id,
@@ -163,6 +159,27 @@ async fn lock_entity_metadata(
         row.try_get("", "metadata")?,
         row.try_get("", "policy_id")?,
     ))
+}
+
+/// Writes `metadata` to the master row (its trigger copies it to the entity) and returns
+/// the row as written. PostgreSQL: `RETURNING` (the version is set by a BEFORE trigger).
+/// SQLite bumps the version in an AFTER trigger, which `RETURNING` does not see: read back.
+async fn write_master(
+    tx: &WriteTransaction,
+    master_id: Uuid,
+    metadata: Value,
+) -> Result<metadata_master::Model, SyncError> {
+    let update = metadata_master::Entity::update_many()
+        .col_expr(metadata_master::Column::Metadata, Expr::value(metadata))
+        .filter(metadata_master::Column::Id.eq(master_id));
+    if tx.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        let mut rows = update.exec_with_returning(tx).await?;
+        return rows.pop().ok_or(SyncError::MasterNotFound(master_id));
+    }
+    update.exec(tx).await?;
+    super::find_master(tx, master_id)
+        .await?
+        .ok_or(SyncError::MasterNotFound(master_id))
 }
 
 async fn update_entity_metadata(

@@ -105,7 +105,8 @@ async fn an_entity_and_its_master_cost_one_statement() {
     app.stop().await;
 }
 
-/// A write reads the entity row for its answer only when the answer selects `entity`.
+/// A write reads the entity row for its answer only when the answer selects `entity`, and
+/// (PostgreSQL) answers with the master row its UPDATE returned.
 #[tokio::test]
 async fn a_write_reads_its_entity_only_when_asked() {
     let app = spawn_app().await;
@@ -129,6 +130,16 @@ async fn a_write_reads_its_entity_only_when_asked() {
             json!(n + 1)
         );
         counts.push(app.statement_count());
+        if app.is_postgres() && n == 1 {
+            // Mark the origin, lock the entity, lock the master, write the master (RETURNING
+            // the row the answer shows: no read after the write).
+            let statements = app.statements();
+            assert_eq!(statements.len(), 4, "{statements:#?}");
+            assert!(
+                statements[3].starts_with("UPDATE \"_metadata_master\"")
+                    && statements[3].contains("RETURNING")
+            );
+        }
     }
     assert_eq!(counts[1], counts[0] + 1, "{counts:?}");
     app.stop().await;
