@@ -68,6 +68,16 @@ impl WriteOrigin {
         }
     }
 
+    /// A maintenance command's batch (`attach`, `detach`): origin `reconcile`, the command
+    /// as actor.
+    pub fn maintenance(command: &str) -> Self {
+        WriteOrigin {
+            kind: OriginKind::Reconcile,
+            actor: Some(command.to_owned()),
+            grants: Grants::All,
+        }
+    }
+
     /// Marks `tx` for the event triggers. PostgreSQL: transaction-local settings.
     /// SQLite (whose writers are serialized): the one-row `_metadata_write_context`,
     /// removed again by [`WriteOrigin::unmark`] before commit.

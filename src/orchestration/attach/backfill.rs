@@ -1,15 +1,13 @@
 //! Adopting the rows that were there before the triggers: a batch of rows per
 //! transaction, walked in primary-key order, each given a master by the attached-table
-//! trigger (`SET metadata_master_id = gen_random_uuid()` is an adoption to it).
+//! trigger (`SET metadata_master_id = gen_random_uuid()` is an adoption to it). Their
+//! `CREATED` events carry origin `reconcile`, actor `attach`.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait, Value};
+use sea_orm::{DatabaseConnection, Value};
 
 use super::inspect::one;
 use super::{AttachError, AttachOptions, quoted};
-
-/// Events of the adoption are recorded with origin `reconcile` and actor `attach`.
-const MARK: &str = "SELECT set_config('metadata_synergy.origin', 'reconcile', true), \
-                    set_config('metadata_synergy.actor', 'attach', true)";
+use crate::sync::{WriteOrigin, in_write_transaction};
 
 /// Adopts every row without a master; returns (rows adopted, batches).
 pub(super) async fn adopt_all(
@@ -34,10 +32,14 @@ pub(super) async fn adopt_all(
     let limit = i64::try_from(options.batch_size.max(1)).unwrap_or(i64::MAX);
     let (mut after, mut adopted, mut batches) = (None::<uuid::Uuid>, 0u64, 0u64);
     loop {
-        let tx = db.begin().await?;
-        tx.execute_unprepared(MARK).await?;
-        let row = one(&tx, &sql, vec![Value::from(after), Value::from(limit)]).await?;
-        tx.commit().await?;
+        // Each batch is its own transaction, run again after a deadlock with the event
+        // fan-out or a worker (the service's retry).
+        let row = in_write_transaction(db, &WriteOrigin::maintenance("attach"), |tx| {
+            let values = vec![Value::from(after), Value::from(limit)];
+            let sql = sql.clone();
+            Box::pin(async move { Ok::<_, AttachError>(one(tx, &sql, values).await?) })
+        })
+        .await?;
         batches += 1;
         let Some(row) = row else { break };
         let last: Option<uuid::Uuid> = row.try_get("", "last")?;

@@ -6,12 +6,13 @@
 //! and the cross reference is taken out of its documents, then `metadata_master_id` and
 //! the registration go. The documents stay in the table's metadata column.
 
-use sea_orm::{DatabaseBackend, DatabaseConnection, TransactionTrait, Value};
+use sea_orm::{DatabaseBackend, DatabaseConnection, Value};
 
 use super::inspect::one;
 use super::sql::locked;
 use super::{AttachError, quoted};
 use crate::entity_types::registry;
+use crate::sync::{WriteOrigin, in_write_transaction};
 
 /// What a detach did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -21,10 +22,6 @@ pub struct DetachReport {
     /// Batches (transactions) of the detach.
     pub batches: u64,
 }
-
-const MARK: &str = "SELECT set_config('metadata_synergy.origin', 'reconcile', true), \
-                    set_config('metadata_synergy.actor', 'detach', true), \
-                    set_config('metadata_synergy.detaching', $1, true)";
 
 /// Detaches the attached entity type `name` (see the module docs). Running it again after
 /// an interruption finishes the job.
@@ -106,16 +103,21 @@ pub async fn detach(
 }
 
 /// Runs `sql` with `values` in a transaction marked as the detach of `name` (events with
-/// actor `detach`; the master delete guard lets the type's masters go).
+/// actor `detach`; the master delete guard lets the type's masters go), run again after a
+/// deadlock with the event fan-out or a worker.
 async fn in_detach_tx(
     db: &DatabaseConnection,
     name: &str,
     sql: &str,
     values: Vec<Value>,
 ) -> Result<Option<sea_orm::QueryResult>, AttachError> {
-    let tx = db.begin().await?;
-    one(&tx, MARK, vec![name.into()]).await?;
-    let row = one(&tx, sql, values).await?;
-    tx.commit().await?;
-    Ok(row)
+    in_write_transaction(db, &WriteOrigin::maintenance("detach"), |tx| {
+        let (values, name, sql) = (values.clone(), name.to_owned(), sql.to_owned());
+        Box::pin(async move {
+            let detaching = "SELECT set_config('metadata_synergy.detaching', $1, true)";
+            one(tx, detaching, vec![name.into()]).await?;
+            Ok::<_, AttachError>(one(tx, &sql, values).await?)
+        })
+    })
+    .await
 }

@@ -106,6 +106,15 @@ impl From<DbErr> for AttachError {
     }
 }
 
+impl crate::sync::MaybeTransient for AttachError {
+    fn database_error(&self) -> Option<&DbErr> {
+        match self {
+            AttachError::Database(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
 impl From<crate::sync::SyncError> for AttachError {
     fn from(error: crate::sync::SyncError) -> Self {
         match error {
