@@ -32,7 +32,9 @@ pub struct Cli {
     pub nats_url: Option<String>,
     /// Hours a message stays in the JetStream stream this service creates (`max_age`); an
     /// existing stream keeps its own settings; 0 keeps messages until deleted.
-    #[arg(long, env = "NATS_MAX_AGE_HOURS", default_value_t = 168, global = true)]
+    /// At most 876,000 (100 years): the NATS client turns larger durations into garbage.
+    #[arg(long, env = "NATS_MAX_AGE_HOURS", default_value_t = 168, global = true,
+          value_parser = clap::value_parser!(u64).range(0..=876_000))]
     pub nats_max_age_hours: u64,
     /// `postgres://…` for PostgreSQL; by default an embedded SQLite file.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]

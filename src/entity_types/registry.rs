@@ -100,16 +100,19 @@ fn compiled(name: &str) -> Option<EntityType> {
     EntityType::ALL.iter().copied().find(|t| t.as_str() == name)
 }
 
-/// Attached types being detached are no longer served (their triggers are gone).
+/// Every attached type, those being detached included.
 const SELECT_ATTACHED: &str = "SELECT entity_type, entity_table, id_column, metadata_column \
-                               FROM _metadata_entity_types WHERE attached AND NOT detaching";
+                               FROM _metadata_entity_types WHERE attached";
+/// The attached types that are served: one being detached has lost its triggers.
+const SELECT_SERVED: &str = "SELECT entity_type, entity_table, id_column, metadata_column \
+                             FROM _metadata_entity_types WHERE attached AND NOT detaching";
 
 /// The entity type named `name`: a compiled one, or one attached to `db` (read from its
 /// registry each time, so a table attached or detached while the service runs is seen
 /// by the next request; one primary-key read). Unknown names are
 /// [`SyncError::UnknownEntityType`].
 pub async fn resolve(db: &impl ConnectionTrait, name: &str) -> Result<EntityType, SyncError> {
-    resolve_where(db, name, SELECT_ATTACHED).await
+    resolve_where(db, name, SELECT_SERVED).await
 }
 
 /// [`resolve`], also finding an attached type whose detach has begun (for `detach`, which
@@ -118,13 +121,7 @@ pub async fn resolve_detaching(
     db: &impl ConnectionTrait,
     name: &str,
 ) -> Result<EntityType, SyncError> {
-    resolve_where(
-        db,
-        name,
-        "SELECT entity_type, entity_table, id_column, metadata_column \
-         FROM _metadata_entity_types WHERE attached",
-    )
-    .await
+    resolve_where(db, name, SELECT_ATTACHED).await
 }
 
 async fn resolve_where(
@@ -156,7 +153,7 @@ pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<EntityType>, SyncError
     let rows = db
         .query_all_raw(Statement::from_string(
             db.get_database_backend(),
-            format!("{SELECT_ATTACHED} ORDER BY entity_type"),
+            format!("{SELECT_SERVED} ORDER BY entity_type"),
         ))
         .await?;
     let mut all = EntityType::ALL.to_vec();

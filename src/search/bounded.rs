@@ -33,25 +33,37 @@ pub(super) async fn begin(
     timeout: SearchTimeout,
 ) -> Result<DatabaseTransaction, SearchError> {
     let tx = db.begin().await?;
-    if tx.get_database_backend() == DatabaseBackend::Postgres && !timeout.0.is_zero() {
-        // A number from the configuration, not input: the one statement built with format!.
-        let limit = timeout.0.as_millis().clamp(1, i32::MAX as u128);
-        tx.execute_unprepared(&format!(
-            "SET LOCAL statement_timeout = {limit}; SET TRANSACTION READ ONLY"
-        ))
-        .await?;
+    if tx.get_database_backend() == DatabaseBackend::Postgres {
+        // Read-only whatever the timeout; a number from the configuration, not input: the
+        // one statement built with format!.
+        let set = match limit_ms(timeout) {
+            Some(limit) => {
+                format!("SET LOCAL statement_timeout = {limit}; SET TRANSACTION READ ONLY")
+            }
+            None => "SET TRANSACTION READ ONLY".to_owned(),
+        };
+        tx.execute_unprepared(&set).await?;
     }
     Ok(tx)
+}
+
+/// The `statement_timeout` PostgreSQL is given, in milliseconds (`None`: 0 configured, no
+/// limit of ours).
+fn limit_ms(timeout: SearchTimeout) -> Option<u128> {
+    (!timeout.0.is_zero()).then(|| timeout.0.as_millis().clamp(1, i32::MAX as u128))
 }
 
 /// A statement stopped by the timeout is the filter's fault (a client error); any other
 /// database error stays internal.
 pub(super) fn timed_out(error: DbErr, timeout: SearchTimeout) -> SearchError {
     if crate::db::error_code(&error).as_deref() == Some("57014") {
+        let limit = match limit_ms(timeout) {
+            Some(limit) => format!("{limit} ms"),
+            None => "the server's statement timeout".to_owned(),
+        };
         SearchError::TooCostly(format!(
-            "the read took longer than {} ms: only `contains` is indexed, and orders other \
-             than by id sort every matching row; narrow the filter or order by id",
-            timeout.0.as_millis()
+            "the read took longer than {limit}: only `contains` is indexed, and orders other \
+             than by id sort every matching row; narrow the filter or order by id"
         ))
     } else {
         SearchError::Database(error)
@@ -72,4 +84,17 @@ pub(super) async fn query_all(
         .map_err(|error| timed_out(error, timeout))?;
     tx.commit().await?;
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limit_given_to_postgresql_is_clamped_and_zero_means_none() {
+        let limit = |ms| limit_ms(SearchTimeout(Duration::from_millis(ms)));
+        assert_eq!(limit(0), None);
+        assert_eq!(limit(5_000), Some(5_000));
+        assert_eq!(limit(u64::MAX), Some(i32::MAX as u128));
+    }
 }

@@ -129,6 +129,9 @@ async fn a_write_reads_its_entity_only_when_asked() {
             data["updateEntityMetadata"]["master"]["version"],
             json!(n + 1)
         );
+        if n == 2 {
+            assert_eq!(data["updateEntityMetadata"]["entity"]["id"], json!(id));
+        }
         counts.push(app.statement_count());
         if app.is_postgres() && n == 1 {
             // Mark the origin, lock the entity, lock the master, write the master (RETURNING

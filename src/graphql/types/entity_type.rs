@@ -31,31 +31,25 @@ impl EntityTypeName {
         EntityTypeName(name.to_owned())
     }
 
-    /// The registered type of this name; an unknown name is `BAD_USER_INPUT`. Attached
-    /// names are read once per request (batched by [`EntityTypeLoader`] when it is there).
+    /// The registered type of this name; an unknown name is `BAD_USER_INPUT`. Compiled
+    /// names need no read; attached ones are read once per request ([`EntityTypeLoader`]).
     pub async fn resolve(&self, ctx: &Context<'_>) -> Result<EntityType> {
-        let resolved = match ctx.data_opt::<DataLoader<EntityTypeLoader, HashMapCache>>() {
-            Some(loader) => loader
-                .load_one(self.0.clone())
-                .await
-                .map_err(|error| crate::graphql::error::internal(&error))?,
-            None => {
-                let db = ctx.data_unchecked::<DatabaseConnection>();
-                match registry::resolve(db, &self.0).await {
-                    Ok(entity_type) => Some(entity_type),
-                    Err(crate::sync::SyncError::UnknownEntityType(_)) => None,
-                    Err(other) => return Err(crate::graphql::error::internal(&other)),
-                }
-            }
-        };
-        resolved.ok_or_else(|| {
-            ErrorCode::BadUserInput.error(format!("unknown entity type {}", self.0.to_uppercase()))
-        })
+        if let Ok(compiled) = self.0.parse::<EntityType>() {
+            return Ok(compiled);
+        }
+        ctx.data_unchecked::<DataLoader<EntityTypeLoader, HashMapCache>>()
+            .load_one(self.0.clone())
+            .await
+            .map_err(|error| crate::graphql::error::internal(&error))?
+            .ok_or_else(|| {
+                ErrorCode::BadUserInput
+                    .error(format!("unknown entity type {}", self.0.to_uppercase()))
+            })
     }
 }
 
-/// Entity types by name for one request: compiled names at once, attached ones with one
-/// read of the registry however many masters of a page name them.
+/// Attached entity types by name for one request: one read of the registry however many
+/// masters of a page name them (compiled names never reach it).
 pub struct EntityTypeLoader(pub DatabaseConnection);
 
 impl Loader<String> for EntityTypeLoader {
@@ -63,19 +57,12 @@ impl Loader<String> for EntityTypeLoader {
     type Error = Arc<crate::sync::SyncError>;
 
     async fn load(&self, names: &[String]) -> Result<HashMap<String, EntityType>, Self::Error> {
-        let compiled = |name: &str| EntityType::ALL.iter().copied().find(|t| t.as_str() == name);
-        let mut found: HashMap<String, EntityType> = names
-            .iter()
-            .filter_map(|name| compiled(name).map(|t| (name.clone(), t)))
-            .collect();
-        if found.len() < names.len() {
-            for entity_type in registry::all(&self.0).await? {
-                if names.iter().any(|name| name == entity_type.as_str()) {
-                    found.insert(entity_type.as_str().to_owned(), entity_type);
-                }
-            }
-        }
-        Ok(found)
+        Ok(registry::all(&self.0)
+            .await?
+            .into_iter()
+            .filter(|t| names.iter().any(|name| name == t.as_str()))
+            .map(|t| (t.as_str().to_owned(), t))
+            .collect())
     }
 }
 

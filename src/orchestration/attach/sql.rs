@@ -116,34 +116,11 @@ pub(super) async fn add_constraints(
         ),
     )
     .await?;
-    if !constraint_exists(db, &format!("{}_msync_fk", options.table)).await? {
-        locked(
-            db,
-            &format!(
-                "ALTER TABLE {table} ADD CONSTRAINT {} FOREIGN KEY (metadata_master_id) \
-             REFERENCES _metadata_master (id) DEFERRABLE INITIALLY DEFERRED NOT VALID",
-                name("msync_fk")
-            ),
-        )
-        .await?;
-    }
-    db.execute_unprepared(&format!(
-        "ALTER TABLE {table} VALIDATE CONSTRAINT {}",
-        name("msync_fk")
-    ))
-    .await?;
-    if !constraint_exists(db, &format!("{}_msync_nn", options.table)).await? {
-        locked(db, &format!(
-            "ALTER TABLE {table} ADD CONSTRAINT {} CHECK (metadata_master_id IS NOT NULL) NOT VALID",
-            name("msync_nn")
-        ))
-        .await?;
-    }
-    db.execute_unprepared(&format!(
-        "ALTER TABLE {table} VALIDATE CONSTRAINT {}",
-        name("msync_nn")
-    ))
-    .await?;
+    let fk = "FOREIGN KEY (metadata_master_id) REFERENCES _metadata_master (id) \
+              DEFERRABLE INITIALLY DEFERRED";
+    add_validated_constraint(db, options, "msync_fk", fk).await?;
+    let present = "CHECK (metadata_master_id IS NOT NULL)";
+    add_validated_constraint(db, options, "msync_nn", present).await?;
     // With the validated check, SET NOT NULL needs no scan (PostgreSQL 12+); the check is
     // dropped by a second statement, after SET NOT NULL has used it.
     locked(
@@ -155,6 +132,28 @@ pub(super) async fn add_constraints(
         ),
     )
     .await
+}
+
+/// Adds constraint `<table>_<suffix>` (`definition`) `NOT VALID` unless it exists, then
+/// validates it: the add takes the table lock briefly, the validation blocks no writer.
+async fn add_validated_constraint(
+    db: &DatabaseConnection,
+    options: &AttachOptions,
+    suffix: &str,
+    definition: &str,
+) -> Result<(), AttachError> {
+    let table = quoted(&options.table);
+    let name = format!("{}_{suffix}", options.table);
+    if !constraint_exists(db, &name).await? {
+        let add = format!(
+            "ALTER TABLE {table} ADD CONSTRAINT {} {definition} NOT VALID",
+            quoted(&name)
+        );
+        locked(db, &add).await?;
+    }
+    let validate = format!("ALTER TABLE {table} VALIDATE CONSTRAINT {}", quoted(&name));
+    db.execute_unprepared(&validate).await?;
+    Ok(())
 }
 
 /// Runs `create` unless a valid index `index` exists; an invalid one (left by an
