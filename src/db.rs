@@ -8,13 +8,21 @@ use sea_orm::{
     TransactionTrait,
 };
 
+/// A pooled connection idle for this long is pinged before it is handed out.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(10);
+
 /// Connects to `url` (`postgres://…` or `sqlite://…`). SQLite files are created when
 /// missing and opened in WAL mode with foreign keys on and a generous busy timeout.
+///
+/// A pooled connection is pinged only after it has been idle for [`PING_WHEN_IDLE_FOR`]
+/// (the pool's default pings on every checkout: one more round trip per statement). A
+/// connection that breaks while busy fails its statement, and the pool replaces it.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .sqlx_logging(false)
-        .acquire_timeout(Duration::from_secs(30));
+        .acquire_timeout(Duration::from_secs(30))
+        .test_before_acquire_if_idle_for(PING_WHEN_IDLE_FOR);
     if url.starts_with("sqlite:") {
         options.max_connections(4).map_sqlx_sqlite_opts(|opts| {
             opts.create_if_missing(true)
