@@ -4,7 +4,8 @@
 
 /// The SeaORM model of an entity table: `id`, the table's own columns, then the columns
 /// every entity table shares (`metadata`, `metadata_master_id`, `created_at`,
-/// `updated_at`; see `sync_triggers::install_entity` in the migration crate).
+/// `updated_at`; see `sync_triggers::install_entity` in the migration crate), and the
+/// document's text when a read asked for it ([`DocumentText`], not a column).
 #[macro_export]
 macro_rules! metadata_entity_model {
     ($table:literal { $($own:tt)* }) => {
@@ -20,6 +21,14 @@ macro_rules! metadata_entity_model {
             pub metadata_master_id: Uuid,
             pub created_at: DateTimeUtc,
             pub updated_at: DateTimeUtc,
+            #[sea_orm(ignore)]
+            pub metadata_text: Option<$crate::DocumentText>,
+        }
+
+        impl $crate::HasDocumentText for Model {
+            fn set_document_text(&mut self, text: Option<$crate::DocumentText>) {
+                self.metadata_text = text;
+            }
         }
 
         #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -28,6 +37,10 @@ macro_rules! metadata_entity_model {
         impl ActiveModelBehavior for ActiveModel {}
     };
 }
+
+mod document_text;
+
+pub use document_text::{DocumentText, HasDocumentText};
 
 pub mod campaign;
 pub mod metadata_event;

@@ -18,6 +18,15 @@ pub struct Model {
     pub version: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The document's text, when a read asked for it (not a column).
+    #[sea_orm(ignore)]
+    pub metadata_text: Option<crate::DocumentText>,
+}
+
+impl crate::HasDocumentText for Model {
+    fn set_document_text(&mut self, text: Option<crate::DocumentText>) {
+        self.metadata_text = text;
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,15 +1,15 @@
 //! What every entity type shares: lookup by id, keyset pages, deletion.
 
-use sea_orm::sea_query::Expr;
+use entity::HasDocumentText;
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend,
-    DatabaseConnection, EntityTrait, IdenStatic, IntoActiveModel, Iterable, QueryFilter,
-    QuerySelect, Select,
+    DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, Select,
 };
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::CatalogError;
+use super::documents::{Documents, WithText, select_documents};
 use crate::entity_types::Record;
 use crate::sync::{
     EntityType, MetadataChange, Side, SyncError, WriteOrigin, in_write_transaction, lock_pair,
@@ -18,7 +18,7 @@ use crate::sync::{
 
 /// A SeaORM entity registered as a metadata entity type (implemented by
 /// [`crate::entity_types`]'s `entity_type!`).
-pub trait CatalogEntity: EntityTrait {
+pub trait CatalogEntity: EntityTrait<Model: HasDocumentText> {
     const TYPE: EntityType;
     /// `row` with the columns every entity table shares set from `shared`.
     fn with_shared_columns(row: Self::ActiveModel, shared: NewRow) -> Self::ActiveModel;
@@ -98,40 +98,23 @@ pub async fn find_many<E: CatalogEntity>(
     documents: Documents,
 ) -> Result<Vec<Record>, CatalogError> {
     let rows = records_by_id::<E>(db.get_database_backend(), ids, documents)
+        .into_model::<WithText<E::Model>>()
         .all(db)
         .await?;
-    Ok(rows.into_iter().map(E::into_record).collect())
+    Ok(rows
+        .into_iter()
+        .map(|WithText(model)| E::into_record(model))
+        .collect())
 }
 
-/// The select of rows by id; with [`Documents::Skip`] every column but the document,
-/// which reads as JSON `null` (neither sent nor decoded).
+/// The select of rows by id, with their documents as `documents` says.
 pub(super) fn records_by_id<E: CatalogEntity>(
     backend: DatabaseBackend,
     ids: Vec<Uuid>,
     documents: Documents,
 ) -> Select<E> {
-    let mut select = E::find().filter(E::id_column().is_in(ids));
-    if documents == Documents::Skip {
-        select = select.select_only();
-        for column in E::Column::iter() {
-            select = match column.as_str() {
-                "metadata" => select.column_as(
-                    Expr::cust(super::with_master::null_document(backend)),
-                    "metadata",
-                ),
-                _ => select.column(column),
-            };
-        }
-    }
-    select
-}
-
-/// Whether entity rows are read with their metadata documents.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Documents {
-    Read,
-    /// The caller does not look at the documents: they read as JSON `null`.
-    Skip,
+    let select = E::find().filter(E::id_column().is_in(ids));
+    select_documents(select, backend, E::TYPE.table(), documents)
 }
 
 /// Deletes an entity; its trigger deletes the master row in the same transaction.

@@ -1,16 +1,17 @@
 //! Entity rows together with their master rows, in one statement: for a selection that
 //! reads an entity and its `metadataMaster`, one round trip instead of two in a row.
 
-use entity::metadata_master;
+use entity::{HasDocumentText, metadata_master};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType};
 use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DbErr, FromQueryResult, Iterable, QueryResult, QuerySelect,
-    QueryTrait, Select,
+    ConnectionTrait, DatabaseBackend, DbErr, EntityName, FromQueryResult, Iterable, QueryResult,
+    QuerySelect, QueryTrait, Select,
 };
 use uuid::Uuid;
 
+use super::documents::{DOCUMENT_TEXT, Documents, document_columns, read_with_text};
 use super::record::{CatalogEntity, records_by_id};
-use super::{CatalogError, Documents, Record};
+use super::{CatalogError, Record};
 
 /// Prefix of the master's columns in the joined row.
 const MASTER: &str = "m_";
@@ -24,7 +25,7 @@ pub struct Joined<M> {
     pub master: Option<metadata_master::Model>,
 }
 
-impl<M: FromQueryResult> FromQueryResult for Joined<M> {
+impl<M: FromQueryResult + HasDocumentText> FromQueryResult for Joined<M> {
     fn from_query_result(row: &QueryResult, prefix: &str) -> Result<Self, DbErr> {
         // Rows are read without a prefix: no string is built per row then.
         let master_prefix = if prefix.is_empty() {
@@ -34,12 +35,9 @@ impl<M: FromQueryResult> FromQueryResult for Joined<M> {
         };
         let master_id: Option<Uuid> = row.try_get(&master_prefix, "id")?;
         Ok(Joined {
-            record: M::from_query_result(row, prefix)?,
+            record: read_with_text(row, prefix)?,
             master: match master_id {
-                Some(_) => Some(metadata_master::Model::from_query_result(
-                    row,
-                    &master_prefix,
-                )?),
+                Some(_) => Some(read_with_text(row, &master_prefix)?),
                 None => None,
             },
         })
@@ -47,7 +45,7 @@ impl<M: FromQueryResult> FromQueryResult for Joined<M> {
 }
 
 /// Rows of one entity type by id with their master rows, in one statement; each side's
-/// document is read only when asked for (`Skip` reads it as JSON `null`).
+/// document is read as asked for.
 pub async fn find_many_with_masters<E: CatalogEntity>(
     db: &impl ConnectionTrait,
     ids: Vec<Uuid>,
@@ -65,7 +63,7 @@ pub async fn find_many_with_masters<E: CatalogEntity>(
 }
 
 /// `select` of rows of `table` (a registry table, never input) with each row's master
-/// row joined, read as [`Joined`]; the master's document only with [`Documents::Read`].
+/// row joined, read as [`Joined`]; the master's document as `master_documents` says.
 /// The master's columns are prefixed; a condition added afterwards must qualify its
 /// columns (both tables have `id`, `metadata`, `updated_at`), as `search` conditions do.
 pub fn join_masters<E: sea_orm::EntityTrait>(
@@ -74,29 +72,21 @@ pub fn join_masters<E: sea_orm::EntityTrait>(
     table: &str,
     master_documents: Documents,
 ) -> Select<E> {
-    let masters = Alias::new(sea_orm::EntityName::table_name(&metadata_master::Entity));
+    let masters = metadata_master::Entity.table_name();
     QueryTrait::query(&mut select).join(
         JoinType::LeftJoin,
-        masters.clone(),
-        Expr::col((masters.clone(), Alias::new("id")))
+        Alias::new(masters),
+        Expr::col((Alias::new(masters), Alias::new("id")))
             .equals((Alias::new(table), Alias::new("metadata_master_id"))),
     );
+    let (document, text) = document_columns(backend, masters, master_documents);
     for column in metadata_master::Column::iter() {
         let name = sea_orm::IdenStatic::as_str(&column);
-        let value = if name == "metadata" && master_documents == Documents::Skip {
-            Expr::cust(null_document(backend))
-        } else {
-            Expr::col((masters.clone(), Alias::new(name)))
+        let value = match name {
+            "metadata" => document.clone(),
+            _ => Expr::col((Alias::new(masters), Alias::new(name))),
         };
         select = select.column_as(value, format!("{MASTER}{name}"));
     }
-    select
-}
-
-/// A document read as JSON `null` (neither sent nor decoded).
-pub fn null_document(backend: DatabaseBackend) -> &'static str {
-    match backend {
-        DatabaseBackend::Postgres => "'null'::jsonb",
-        _ => "'null'",
-    }
+    select.column_as(text, format!("{MASTER}{DOCUMENT_TEXT}"))
 }

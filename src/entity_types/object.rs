@@ -5,8 +5,9 @@
 /// object `Type(model)` with `id`, `entityType`, the own fields, `metadata`,
 /// `metadataMaster`, `translations`, `translationStatus`, `createdAt` and `updatedAt`.
 ///
-/// Entities may be loaded without their document (it reads as `null`) when the selection
-/// does not read it: a field added here that reads `self.0.metadata` must be listed in
+/// Entities may be loaded without their decoded document (it reads as `null`) when the
+/// selection does not look inside it (`metadata` answers from the document's text): a
+/// field added here that reads `self.0.metadata` must be listed in
 /// `ENTITY_DOCUMENT_FIELDS` (`src/graphql/loaders.rs`).
 macro_rules! metadata_entity_object {
     ($(#[$doc:meta])* $object:ident, $entity_type:expr, { $($own:tt)* }) => {
@@ -27,7 +28,7 @@ macro_rules! metadata_entity_object {
 
             /// The entity's metadata document, equal to its master's.
             pub(crate) async fn metadata(&self, _ctx: &async_graphql::Context<'_>) -> $crate::graphql::raw_json::RawJson {
-                $crate::graphql::raw_json::RawJson::of(&self.0.metadata)
+                $crate::graphql::raw_json::RawJson::document(&self.0.metadata, self.0.metadata_text.as_ref())
             }
 
             /// The canonical master row of this entity's metadata.

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::error::IntoGraphql;
 use super::mutation::{check_document, db, origin};
 use super::pagination::{PageCursor, PageRequest};
-use super::prefetch::{page_master_selection, prefetch_masters};
+use super::prefetch::{page_selection, prefetch_masters};
 use super::types::{MetadataFilter, MetadataOrder, search_filter};
 use crate::catalog::{self, CatalogEntity, OwnColumns};
 use crate::search;
@@ -30,17 +30,21 @@ where
     let filter = search_filter(filter)?;
     let page = PageRequest::new(first, after, order_by.into())?;
     let query = page.query(filter.as_ref(), *ctx.data_unchecked());
-    let rows = match page_master_selection(ctx) {
+    let (documents, masters) = page_selection(ctx);
+    let rows = match masters {
         // The nodes read their masters: one statement for both.
-        Some(documents) => {
-            let rows = search::entities_with_masters::<E>(db(ctx), query, documents)
-                .await
-                .graphql()?;
+        Some(master_documents) => {
+            let rows =
+                search::entities_with_masters::<E>(db(ctx), query, documents, master_documents)
+                    .await
+                    .graphql()?;
             let (rows, masters): (Vec<_>, Vec<_>) = rows.into_iter().unzip();
-            prefetch_masters(ctx, documents, masters.into_iter().flatten());
+            prefetch_masters(ctx, master_documents, masters.into_iter().flatten());
             rows
         }
-        None => search::entities::<E>(db(ctx), query).await.graphql()?,
+        None => search::entities::<E>(db(ctx), query, documents)
+            .await
+            .graphql()?,
     };
     Ok(page.connection(rows, E::id_of, node))
 }

@@ -12,12 +12,12 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::error::internal;
-use super::prefetch::{PrefetchedMasters, master_selection};
+use super::prefetch::{PrefetchedMasters, master_selection, page_node_fields};
 use super::types::MetadataMaster;
-use crate::catalog::{CatalogError, Documents, Record, find_records, find_records_with_masters};
-use crate::sync::{
-    EntityType, SyncError, find_master_headers, find_masters, find_masters_by_entities,
+use crate::catalog::{
+    CatalogError, Documents, Record, find_masters, find_records, find_records_with_masters,
 };
+use crate::sync::{EntityType, SyncError, find_masters_by_entities};
 
 /// The fields of `MetadataMaster` that do not read its document.
 pub(super) const MASTER_HEADER_FIELDS: &[&str] = &[
@@ -34,8 +34,9 @@ pub(super) const MASTER_HEADER_FIELDS: &[&str] = &[
     "metadataAt",
 ];
 
-/// The fields of the entity objects that read their document.
-const ENTITY_DOCUMENT_FIELDS: &[&str] = &["metadata", "translations", "translationStatus"];
+/// The fields of the entity objects that look inside their document (`metadata` answers
+/// it whole, from its text).
+const ENTITY_DOCUMENT_FIELDS: &[&str] = &["translations", "translationStatus"];
 
 /// Master rows by id.
 pub struct MasterLoader {
@@ -50,14 +51,14 @@ impl MasterLoader {
 
 impl Loader<(Uuid, Documents)> for MasterLoader {
     type Value = metadata_master::Model;
-    type Error = Arc<SyncError>;
+    type Error = Arc<CatalogError>;
 
     async fn load(
         &self,
         keys: &[(Uuid, Documents)],
     ) -> Result<HashMap<(Uuid, Documents), Self::Value>, Self::Error> {
         let mut found = HashMap::with_capacity(keys.len());
-        for documents in [Documents::Read, Documents::Skip] {
+        for documents in [Documents::Read, Documents::Text, Documents::Skip] {
             let ids: Vec<Uuid> = keys
                 .iter()
                 .filter(|k| k.1 == documents)
@@ -66,10 +67,7 @@ impl Loader<(Uuid, Documents)> for MasterLoader {
             if ids.is_empty() {
                 continue;
             }
-            let rows = match documents {
-                Documents::Read => find_masters(&self.db, ids).await?,
-                Documents::Skip => find_master_headers(&self.db, ids).await?,
-            };
+            let rows = find_masters(&self.db, ids, documents).await?;
             found.extend(rows.into_iter().map(|row| ((row.id, documents), row)));
         }
         Ok(found)
@@ -136,10 +134,10 @@ pub async fn load_master(ctx: &Context<'_>, id: Uuid) -> Result<MetadataMaster> 
         .ok_or_else(|| internal(&format!("metadata master {id} is missing")))
 }
 
-/// [`load_master`] for the `metadataMaster` field being resolved: without the document
-/// when no field of the selection reads it.
+/// [`load_master`] for the `metadataMaster` field being resolved, reading its document as
+/// much as the selection needs.
 pub async fn load_master_for_selection(ctx: &Context<'_>, id: Uuid) -> Result<MetadataMaster> {
-    let documents = documents_for(ctx, |name| !MASTER_HEADER_FIELDS.contains(&name));
+    let documents = master_documents(ctx.field().selection_set());
     load_master_row(ctx, id, documents)
         .await?
         .ok_or_else(|| internal(&format!("metadata master {id} is missing")))
@@ -172,14 +170,14 @@ pub async fn load_record(
     load_record_row(ctx, (entity_type, id, Documents::Read, None)).await
 }
 
-/// An entity for the field being resolved (an entity query or `_entities`): without its
-/// document when no field of the selection reads it.
+/// An entity for the field being resolved (an entity query or `_entities`), reading its
+/// document as much as the selection needs.
 pub async fn load_record_for_selection(
     ctx: &Context<'_>,
     entity_type: EntityType,
     id: Uuid,
 ) -> Result<Option<Record>> {
-    let documents = documents_for(ctx, |name| ENTITY_DOCUMENT_FIELDS.contains(&name));
+    let documents = entity_documents(ctx.field().selection_set());
     let masters = master_selection(ctx.field().selection_set());
     load_record_row(ctx, (entity_type, id, documents, masters)).await
 }
@@ -191,41 +189,40 @@ async fn load_record_row(ctx: &Context<'_>, key: RecordKey) -> Result<Option<Rec
         .map_err(|error| internal(&error))
 }
 
-/// Whether a page of master rows (a connection's `edges { node }` or `nodes`) reads
-/// their documents.
+/// How a page of master rows (a connection's `edges { node }` or `nodes`) reads their
+/// documents.
 pub fn master_page_documents(ctx: &Context<'_>) -> Documents {
-    let reads = |field: async_graphql::SelectionField<'_>| {
-        field
-            .selection_set()
-            .any(|field| !MASTER_HEADER_FIELDS.contains(&field.name()))
-    };
-    let reads_document = ctx.field().selection_set().any(|field| match field.name() {
-        "edges" => field
-            .selection_set()
-            .filter(|edge| edge.name() == "node")
-            .any(reads),
-        "nodes" => reads(field),
-        _ => false,
-    });
-    if reads_document {
-        Documents::Read
-    } else {
-        Documents::Skip
-    }
+    master_documents(page_node_fields(ctx.field()).into_iter())
 }
 
-/// `Read` when a field directly selected under the current one (fragments included)
-/// `reads_document`, else `Skip`.
-fn documents_for(ctx: &Context<'_>, reads_document: impl Fn(&str) -> bool) -> Documents {
-    if ctx
-        .field()
-        .selection_set()
-        .any(|field| reads_document(field.name()))
-    {
-        Documents::Read
-    } else {
-        Documents::Skip
-    }
+/// How a master's selection (its fields, fragments included) reads its document.
+pub(super) fn master_documents<'a>(
+    fields: impl Iterator<Item = async_graphql::SelectionField<'a>>,
+) -> Documents {
+    documents_for(fields, |name| !MASTER_HEADER_FIELDS.contains(&name))
+}
+
+/// How an entity's selection (its fields, fragments included) reads its document.
+pub(super) fn entity_documents<'a>(
+    fields: impl Iterator<Item = async_graphql::SelectionField<'a>>,
+) -> Documents {
+    documents_for(fields, |name| ENTITY_DOCUMENT_FIELDS.contains(&name))
+}
+
+/// `Read` when one of `fields` `looks_inside` the document, else `Text` when one is
+/// `metadata` (which answers it whole), else `Skip`.
+fn documents_for<'a>(
+    fields: impl Iterator<Item = async_graphql::SelectionField<'a>>,
+    looks_inside: impl Fn(&str) -> bool,
+) -> Documents {
+    fields
+        .map(|field| match field.name() {
+            "metadata" => Documents::Text,
+            name if looks_inside(name) => Documents::Read,
+            _ => Documents::Skip,
+        })
+        .max()
+        .unwrap_or(Documents::Skip)
 }
 
 /// Master rows by (entity type, entity id): one statement per entity type in the batch.

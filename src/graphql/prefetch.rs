@@ -8,7 +8,7 @@ use async_graphql::Context;
 use entity::metadata_master;
 use uuid::Uuid;
 
-use super::loaders::MASTER_HEADER_FIELDS;
+use super::loaders::{entity_documents, master_documents};
 use crate::catalog::Documents;
 
 /// Master rows read together with their entities (one statement for both), kept for the
@@ -22,32 +22,43 @@ impl PrefetchedMasters {
         masters.insert((master.id, documents), master);
     }
 
-    /// The master read with `documents` (or with its document when `Skip` was asked).
+    /// The master read with `documents`, or with more of its document.
     pub(super) fn take(&self, id: Uuid, documents: Documents) -> Option<metadata_master::Model> {
         let mut masters = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        masters
-            .remove(&(id, documents))
-            .or_else(|| match documents {
-                Documents::Skip => masters.remove(&(id, Documents::Read)),
-                Documents::Read => None,
-            })
+        [Documents::Skip, Documents::Text, Documents::Read]
+            .into_iter()
+            .filter(|read| *read >= documents)
+            .find_map(|read| masters.remove(&(id, read)))
     }
 }
 
-/// For a connection of entities: how its nodes (`edges { node }` or `nodes`) select
-/// `metadataMaster` (see [`master_selection`]).
-pub fn page_master_selection(ctx: &Context<'_>) -> Option<Documents> {
-    let field = ctx.field();
-    let nodes = field.selection_set().flat_map(|field| match field.name() {
-        "edges" => field
-            .selection_set()
-            .filter(|edge| edge.name() == "node")
-            .flat_map(|node| node.selection_set().collect::<Vec<_>>())
-            .collect::<Vec<_>>(),
-        "nodes" => field.selection_set().collect(),
-        _ => Vec::new(),
-    });
-    master_selection(nodes)
+/// The fields selected on a connection's nodes (`edges { node }` or `nodes`),
+/// fragments included.
+pub(super) fn page_node_fields<'a>(
+    field: async_graphql::SelectionField<'a>,
+) -> Vec<async_graphql::SelectionField<'a>> {
+    field
+        .selection_set()
+        .flat_map(|field| match field.name() {
+            "edges" => field
+                .selection_set()
+                .filter(|edge| edge.name() == "node")
+                .flat_map(|node| node.selection_set().collect::<Vec<_>>())
+                .collect::<Vec<_>>(),
+            "nodes" => field.selection_set().collect(),
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
+/// For a connection of entities: how its nodes read their documents, and how they
+/// select `metadataMaster` (see [`master_selection`]).
+pub fn page_selection(ctx: &Context<'_>) -> (Documents, Option<Documents>) {
+    let nodes = page_node_fields(ctx.field());
+    (
+        entity_documents(nodes.iter().copied()),
+        master_selection(nodes.into_iter()),
+    )
 }
 
 /// Masters read together with their entities, for the `metadataMaster` fields below.
@@ -63,22 +74,12 @@ pub fn prefetch_masters(
 }
 
 /// Whether `fields` (an entity's selection, fragments included) select `metadataMaster`,
-/// and then whether any of those selections reads the master's document.
+/// and then how those selections read the master's document.
 pub(super) fn master_selection<'a>(
     fields: impl Iterator<Item = async_graphql::SelectionField<'a>>,
 ) -> Option<Documents> {
-    let mut masters = fields
+    fields
         .filter(|field| field.name() == "metadataMaster")
-        .peekable();
-    masters.peek()?;
-    let reads = masters.any(|master| {
-        master
-            .selection_set()
-            .any(|field| !MASTER_HEADER_FIELDS.contains(&field.name()))
-    });
-    Some(if reads {
-        Documents::Read
-    } else {
-        Documents::Skip
-    })
+        .map(|master| master_documents(master.selection_set()))
+        .max()
 }

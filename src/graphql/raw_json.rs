@@ -22,6 +22,15 @@ use serde::{Serialize, Serializer};
 pub struct RawJson(Value);
 
 impl RawJson {
+    /// A stored document: the text it was read as ([`entity::DocumentText`]), shared, not
+    /// copied; else the text of its decoded `value`.
+    pub fn document(value: &serde_json::Value, text: Option<&entity::DocumentText>) -> Self {
+        match text {
+            Some(text) => RawJson(Value::Binary(text.bytes())),
+            None => Self::of(value),
+        }
+    }
+
     /// The text of `value`.
     pub fn of(value: &serde_json::Value) -> Self {
         // Serializing a `serde_json::Value` cannot fail (its keys are strings).

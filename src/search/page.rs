@@ -4,13 +4,13 @@ use entity::metadata_master;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
-    Iterable, QueryFilter, QueryOrder, QueryResult, QuerySelect, Select,
+    QueryFilter, QueryOrder, QueryResult, QuerySelect, Select,
 };
 
 use super::order::{MASTER_TABLE, OrderField};
 use super::sql::Sql;
 use super::{MetadataFilter, Order, Position, SearchError, postgres, sqlite};
-use crate::catalog::{CatalogEntity, Documents, Joined, join_masters, null_document};
+use crate::catalog::{CatalogEntity, Documents, Joined, WithText, join_masters, select_documents};
 use crate::sync::EntityType;
 
 /// One page's request: which rows, in which order, after which position, how many.
@@ -43,59 +43,57 @@ impl<M: FromQueryResult> FromQueryResult for Keyed<M> {
 
 const SORT_KEY: &str = "sort_key";
 
-/// Master rows, of every entity type or of one; with [`Documents::Skip`] their documents
-/// read as JSON `null` (neither sent nor decoded).
+/// Master rows, of every entity type or of one, with their documents as `documents` says.
 pub async fn masters(
     db: &DatabaseConnection,
     entity_type: Option<EntityType>,
     query: PageQuery<'_>,
     documents: Documents,
 ) -> Result<Vec<Keyed<metadata_master::Model>>, SearchError> {
-    let mut select = metadata_master::Entity::find();
-    if documents == Documents::Skip {
-        let null = null_document(db.get_database_backend());
-        select = select.select_only();
-        for column in metadata_master::Column::iter() {
-            select = match column {
-                metadata_master::Column::Metadata => select.column_as(Expr::cust(null), "metadata"),
-                other => select.column(other),
-            };
-        }
-    }
+    let backend = db.get_database_backend();
+    let mut select = select_documents(
+        metadata_master::Entity::find(),
+        backend,
+        MASTER_TABLE,
+        documents,
+    );
     if let Some(entity_type) = entity_type {
         select = select.filter(metadata_master::Column::EntityType.eq(entity_type.as_str()));
     }
-    run(db, select, MASTER_TABLE, query).await
+    let rows: Vec<Keyed<WithText<_>>> = run(db, select, MASTER_TABLE, query).await?;
+    Ok(rows.into_iter().map(Keyed::unwrap_text).collect())
 }
 
-/// Rows of one entity type.
+/// Rows of one entity type, with their documents as `documents` says.
 pub async fn entities<E: CatalogEntity>(
     db: &DatabaseConnection,
     query: PageQuery<'_>,
+    documents: Documents,
 ) -> Result<Vec<Keyed<E::Model>>, SearchError>
 where
     E::Model: Send + Sync,
 {
-    run(db, E::find(), E::TYPE.table(), query).await
+    let table = E::TYPE.table();
+    let select = select_documents(E::find(), db.get_database_backend(), table, documents);
+    let rows: Vec<Keyed<WithText<_>>> = run(db, select, table, query).await?;
+    Ok(rows.into_iter().map(Keyed::unwrap_text).collect())
 }
 
 /// Rows of one entity type with their master rows joined (one statement), for a page
-/// whose nodes read their masters; the master's document only with [`Documents::Read`].
+/// whose nodes read their masters; each side's document as asked for.
 pub async fn entities_with_masters<E: CatalogEntity>(
     db: &DatabaseConnection,
     query: PageQuery<'_>,
+    documents: Documents,
     master_documents: Documents,
 ) -> Result<Vec<(Keyed<E::Model>, Option<metadata_master::Model>)>, SearchError>
 where
     E::Model: Send + Sync,
 {
+    let backend = db.get_database_backend();
     let table = E::TYPE.table();
-    let select = join_masters(
-        E::find(),
-        db.get_database_backend(),
-        table,
-        master_documents,
-    );
+    let select = select_documents(E::find(), backend, table, documents);
+    let select = join_masters(select, backend, table, master_documents);
     let rows: Vec<Keyed<Joined<E::Model>>> = run(db, select, table, query).await?;
     Ok(rows
         .into_iter()
@@ -110,6 +108,15 @@ where
             )
         })
         .collect())
+}
+
+impl<M> Keyed<WithText<M>> {
+    fn unwrap_text(self) -> Keyed<M> {
+        Keyed {
+            model: self.model.0,
+            key: self.key,
+        }
+    }
 }
 
 /// `table` is the master table or a registry table name (the allow-list), never input.

@@ -23,9 +23,6 @@ pub use document::{
 pub use error::SyncError;
 pub use limits::{DATABASE_MAX_DEPTH, DocumentLimits};
 pub use origin::{OriginKind, WriteOrigin};
-pub use pair::{
-    MetadataPair, find_master, find_master_headers, find_masters, find_masters_by_entities,
-    page_masters,
-};
+pub use pair::{MetadataPair, find_master, find_masters, find_masters_by_entities, page_masters};
 pub use retry::{MaybeTransient, WriteTransaction, in_write_transaction};
 pub use write::{Side, lock_pair, write_metadata};

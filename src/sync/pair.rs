@@ -1,6 +1,5 @@
 //! Reading master rows, one at a time or in batches.
 
-use chrono::{DateTime, Utc};
 use entity::metadata_master;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::Value;
@@ -35,59 +34,6 @@ pub async fn find_masters(
         .filter(metadata_master::Column::Id.is_in(ids))
         .all(db)
         .await?)
-}
-
-/// A master row's columns except its document.
-type MasterHeader = (
-    Uuid,
-    String,
-    Uuid,
-    String,
-    i64,
-    DateTime<Utc>,
-    DateTime<Utc>,
-);
-
-/// Master rows by id without their documents (`metadata` is `null`), in one statement:
-/// for readers that only want ids, versions and times, which then neither fetch nor
-/// decode the documents.
-pub async fn find_master_headers(
-    db: &impl ConnectionTrait,
-    ids: impl IntoIterator<Item = Uuid>,
-) -> Result<Vec<metadata_master::Model>, SyncError> {
-    use metadata_master::Column;
-    let rows: Vec<MasterHeader> = metadata_master::Entity::find()
-        .select_only()
-        .columns([
-            Column::Id,
-            Column::EntityType,
-            Column::EntityId,
-            Column::EntityTable,
-            Column::Version,
-            Column::CreatedAt,
-            Column::UpdatedAt,
-        ])
-        .filter(Column::Id.is_in(ids))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, entity_type, entity_id, entity_table, version, created_at, updated_at)| {
-                metadata_master::Model {
-                    id,
-                    entity_type,
-                    entity_id,
-                    entity_table,
-                    metadata: Value::Null,
-                    version,
-                    created_at,
-                    updated_at,
-                }
-            },
-        )
-        .collect())
 }
 
 /// Master rows of one entity type by entity id, in one statement.

@@ -8,6 +8,7 @@ mod auth;
 mod concurrency;
 mod crud;
 mod delivery;
+mod document_text;
 mod drift;
 mod errors;
 mod federation;

@@ -46,7 +46,7 @@ impl MetadataMaster {
 
     /// The canonical metadata document (a JSON object).
     async fn metadata(&self) -> RawJson {
-        RawJson::of(&self.0.metadata)
+        RawJson::document(&self.0.metadata, self.0.metadata_text.as_ref())
     }
 
     /// Starts at 1 and grows by one with every effective change, from any write path.
