@@ -10,6 +10,7 @@
 mod document;
 mod error;
 mod limits;
+mod lock;
 mod origin;
 mod pair;
 mod retry;
@@ -22,7 +23,8 @@ pub use document::{
 };
 pub use error::SyncError;
 pub use limits::{DATABASE_MAX_DEPTH, DocumentLimits};
+pub use lock::lock_pair;
 pub use origin::{OriginKind, WriteOrigin};
 pub use pair::{MetadataPair, find_master, find_masters, find_masters_by_entities, page_masters};
 pub use retry::{MaybeTransient, WriteTransaction, in_write_transaction};
-pub use write::{Side, lock_pair, write_metadata};
+pub use write::{Side, write_metadata};

@@ -1,11 +1,12 @@
 //! The service's metadata write path, generic over entity types.
 
 use entity::metadata_master;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockBehavior, LockType, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::lock::{LockedPair, lock};
 use super::{EntityType, MetadataChange, MetadataPair, SyncError, WriteTransaction, same_document};
 use crate::policy::{self, Grants};
 
@@ -47,8 +48,12 @@ pub async fn write_metadata(
             )
         }
     };
-    let (master_id, current, policy_id) = lock_entity_metadata(tx, entity_type, entity_id).await?;
-    let master = lock_master(tx, master_id).await?;
+    let LockedPair {
+        current,
+        policy_id,
+        master,
+    } = lock(tx, entity_type, entity_id).await?;
+    let master_id = master.id;
     if let Side::Master(id) = side
         && id != master_id
     {
@@ -89,76 +94,6 @@ pub async fn write_metadata(
         master,
         changed: true,
     })
-}
-
-/// Locks an entity row and then its master row — the one lock order of the service — and
-/// returns the entity's document and the master row.
-///
-/// The master is locked `NOWAIT`: if someone holds it, that is a raw master-side writer
-/// (every service write takes the entity first), which may in turn be waiting for the
-/// entity row we now hold. Instead of waiting in PostgreSQL's deadlock detector
-/// (`deadlock_timeout` per round), the transaction fails at once with SQLSTATE 55P03,
-/// releases the entity, and [`super::in_write_transaction`] runs it again after a short
-/// backoff, by when the other writer has finished.
-pub async fn lock_pair(
-    tx: &WriteTransaction,
-    entity_type: EntityType,
-    entity_id: Uuid,
-) -> Result<(Value, metadata_master::Model), SyncError> {
-    let (master_id, current, _) = lock_entity_metadata(tx, entity_type, entity_id).await?;
-    Ok((current, lock_master(tx, master_id).await?))
-}
-
-async fn lock_master(
-    tx: &WriteTransaction,
-    master_id: Uuid,
-) -> Result<metadata_master::Model, SyncError> {
-    metadata_master::Entity::find_by_id(master_id)
-        .lock_with_behavior(LockType::Update, LockBehavior::Nowait)
-        .one(tx)
-        .await?
-        .ok_or(SyncError::MasterNotFound(master_id))
-}
-
-/// `SELECT metadata_master_id, metadata, (the id of the policy in force) FROM <table>
-/// WHERE id = $1 FOR UPDATE`, with the table and column names taken from the
-/// [`EntityType`] registry (the allow-list).
-async fn lock_entity_metadata(
-    tx: &WriteTransaction,
-    entity_type: EntityType,
-    id: Uuid,
-) -> Result<(Uuid, Value, Option<Uuid>), SyncError> {
-    let policy_id = Expr::SubQuery(
-        None,
-        Box::new(policy::current_id_subquery(entity_type).into()),
-    );
-    let statement = Query::select()
-        .column(Alias::new("metadata_master_id"))
-        .expr_as(
-            Expr::col(Alias::new(entity_type.metadata_column())),
-            Alias::new("metadata"),
-        )
-        .expr_as(policy_id, Alias::new("policy_id"))
-        .from(Alias::new(entity_type.table()))
-        .and_where(Expr::col(Alias::new(entity_type.id_column())).eq(id))
-        .lock_with_tables(LockType::Update, [Alias::new(entity_type.table())])
-        .to_owned();
-    let not_found = SyncError::EntityNotFound {
-        entity_type: entity_type.as_str(),
-        id,
-    };
-    let row = tx.query_one(&statement).await?.ok_or(not_found)?;
-    // An attached table's row that attach has not adopted yet has no master: not served.
-    let master_id: Option<Uuid> = row.try_get("", "metadata_master_id")?;
-    let master_id = master_id.ok_or(SyncError::EntityNotFound {
-        entity_type: entity_type.as_str(),
-        id,
-    })?;
-    Ok((
-        master_id,
-        row.try_get("", "metadata")?,
-        row.try_get("", "policy_id")?,
-    ))
 }
 
 /// Writes `metadata` to the master row (its trigger copies it to the entity) and returns
