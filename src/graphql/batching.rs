@@ -55,8 +55,15 @@ pub async fn execute(schema: &AppSchema, db: &DatabaseConnection, request: Reque
     // an async-io timer that is ready when first polled; with async-graphql's `tokio-timer`
     // feature it would wait for the next tick of tokio's millisecond wheel, so that feature
     // stays off.)
-    let request = with_loaders(request, db, spawner, Duration::ZERO);
-    let response = drive(schema.execute(request), batches).await;
+    let mut response = match schema.prepare(request) {
+        Ok(request) => {
+            let schema = schema.for_request(&request).clone();
+            let request = with_loaders(request, db, spawner, Duration::ZERO);
+            drive(schema.execute(request), batches).await
+        }
+        Err(refusal) => Response::from_errors(vec![refusal]),
+    };
+    super::error_codes::add_codes(&mut response);
     crate::observability::record_request(
         operation.as_deref(),
         response.errors.is_empty(),
@@ -76,9 +83,21 @@ pub fn execute_stream(
     let spawner = |batch: BoxFuture<'static, ()>| {
         tokio::spawn(batch);
     };
+    let request = match schema.prepare(request) {
+        Ok(request) => request,
+        Err(refusal) => {
+            return futures_util::stream::once(async { Response::from_errors(vec![refusal]) })
+                .boxed();
+        }
+    };
     // Batches run as tasks here, concurrently with the operation: a short delay lets the
     // keys of one round gather (async-graphql's default).
-    schema.execute_stream(with_loaders(request, db, spawner, STREAM_LOADER_DELAY))
+    schema.for_request(&request).execute_stream(with_loaders(
+        request,
+        db,
+        spawner,
+        STREAM_LOADER_DELAY,
+    ))
 }
 
 /// How long a loader of a WebSocket operation waits for more keys before it loads.

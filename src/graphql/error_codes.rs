@@ -1,32 +1,12 @@
 //! Gives errors raised by async-graphql itself (argument coercion, `_entities`
 //! representations, validation) an `extensions.code` too.
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest};
 use async_graphql::{ErrorExtensionValues, Response, ServerError, Value};
 
 use super::ErrorCode;
 
-pub struct ErrorCodes;
-
-impl ExtensionFactory for ErrorCodes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorCodes)
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for ErrorCodes {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        add_codes(&mut response);
-        response
-    }
-}
-
-/// Gives every error of `response` without a code one. WebSocket operations, which this
-/// extension's `request` hook does not see, call it directly.
+/// Gives every error of `response` without a code one (HTTP: [`super::execute`]; WebSocket:
+/// the connection, per response).
 pub fn add_codes(response: &mut Response) {
     for error in &mut response.errors {
         add_code(error);

@@ -13,6 +13,7 @@ mod loaders;
 mod mutation;
 mod orchestration;
 mod pagination;
+mod persisted;
 mod policy;
 mod prefetch;
 mod query;
@@ -20,10 +21,9 @@ pub mod raw_json;
 mod subscription;
 mod types;
 
-use async_graphql::extensions::apollo_persisted_queries::{
-    ApolloPersistedQueries, LruCacheStorage,
-};
-use async_graphql::{SDLExportOptions, Schema};
+use std::num::NonZeroUsize;
+
+use async_graphql::{Request, SDLExportOptions, Schema, ServerResult};
 use sea_orm::DatabaseConnection;
 
 use crate::events::Broadcaster;
@@ -51,10 +51,48 @@ pub use types::{
 pub struct RequestActor(pub Option<String>);
 
 /// Automatic persisted queries remembered per process (least recently used go first).
-const PERSISTED_QUERIES: usize = 1024;
+const PERSISTED_QUERIES: NonZeroUsize = NonZeroUsize::new(1024).unwrap();
 
 /// The executable schema of the subgraph.
-pub type AppSchema = Schema<Query, Mutation, Subscription>;
+pub type Executable = Schema<Query, Mutation, Subscription>;
+
+/// The subgraph's schema, and what every request goes through before it executes.
+///
+/// The schema is built twice: without extensions, and with inline tracing (ftv1) for the
+/// requests a gateway asked to trace. async-graphql resolves each field directly only when
+/// a schema has no extension at all (any extension wraps every field's resolution in a
+/// boxed future of its own), so the checks that were extensions — the operation limits,
+/// automatic persisted queries, the GET rule, error codes — run around execution instead
+/// ([`AppSchema::prepare`], [`execute`]).
+#[derive(Clone)]
+pub struct AppSchema {
+    plain: Executable,
+    traced: Executable,
+    limits: QueryLimits,
+    persisted: persisted::PersistedQueries,
+}
+
+impl AppSchema {
+    /// The schema that runs `request`.
+    fn for_request(&self, request: &Request) -> &Executable {
+        let traced = request
+            .data
+            .get(&std::any::TypeId::of::<ftv1::IncludeTrace>())
+            .is_some();
+        if traced { &self.traced } else { &self.plain }
+    }
+
+    /// In order: the text limits (before anything parses the text), automatic persisted
+    /// queries, the document limits (the document is parsed once, here, and handed on),
+    /// and over GET the queries-only rule. A refused request answers with the error.
+    fn prepare(&self, request: Request) -> ServerResult<Request> {
+        limits::check_text(&self.limits, &request.query)?;
+        let mut request = self.persisted.resolve(request)?;
+        limits::check(&self.limits, &mut request)?;
+        get_guard::queries_only_over_get(&mut request)?;
+        Ok(request)
+    }
+}
 
 /// What clients may send: operations (checked before validation and execution) and the
 /// metadata documents they write.
@@ -67,30 +105,32 @@ pub struct ApiLimits {
 }
 
 /// Builds the schema with federation v2 enabled. Run requests through [`execute`], which
-/// adds the per-request loaders.
+/// prepares them and adds the per-request loaders.
 pub fn build_schema(
     db: DatabaseConnection,
     broadcaster: Broadcaster,
     limits: ApiLimits,
 ) -> AppSchema {
-    Schema::build(Query::default(), Mutation::default(), Subscription)
-        .enable_federation()
-        .enable_subscription_in_federation()
-        .extension(error_codes::ErrorCodes)
-        .extension(ftv1::InlineTracing)
-        .extension(limits::LimitsExtension(limits.query))
-        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
-            PERSISTED_QUERIES,
-        )))
-        .extension(get_guard::QueriesOnlyOverGet)
-        .data(db)
-        .data(broadcaster)
-        .data(limits.documents)
-        .data(limits.search_timeout)
-        .finish()
+    let builder = || {
+        Schema::build(Query::default(), Mutation::default(), Subscription)
+            .enable_federation()
+            .enable_subscription_in_federation()
+            .data(db.clone())
+            .data(broadcaster.clone())
+            .data(limits.documents)
+            .data(limits.search_timeout)
+    };
+    AppSchema {
+        plain: builder().finish(),
+        traced: builder().extension(ftv1::InlineTracing).finish(),
+        limits: limits.query,
+        persisted: persisted::PersistedQueries::new(PERSISTED_QUERIES),
+    }
 }
 
 /// The federation SDL, exactly as `_service { sdl }` returns it (and `schema.graphql` holds).
 pub fn federation_sdl(schema: &AppSchema) -> String {
-    schema.sdl_with_options(SDLExportOptions::new().federation().compose_directive())
+    schema
+        .plain
+        .sdl_with_options(SDLExportOptions::new().federation().compose_directive())
 }

@@ -12,11 +12,6 @@ mod lexer;
 mod measure;
 mod nul;
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
-};
 use async_graphql::{ErrorExtensionValues, Request, ServerError, ServerResult, Value};
 
 use super::ErrorCode;
@@ -55,33 +50,6 @@ impl Default for QueryLimits {
     }
 }
 
-/// The schema extension that enforces [`QueryLimits`].
-pub struct LimitsExtension(pub QueryLimits);
-
-impl ExtensionFactory for LimitsExtension {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(LimitsExtension(self.0))
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for LimitsExtension {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        // The text is scanned before anything parses it — automatic persisted queries (the
-        // next extension) parse and cache a registered query, and then hand on an empty text
-        // with the parsed document.
-        check_text(&self.0, &request.query)?;
-        let mut request = next.run(ctx, request).await?;
-        check(&self.0, &mut request)?;
-        Ok(request)
-    }
-}
-
 /// True when `text` is within the token and nesting limits (what makes parsing it safe).
 pub fn within_text_limits(text: &str, limits: &QueryLimits) -> bool {
     let shape = lexer::scan(text, limits.max_tokens, limits.max_nesting);
@@ -90,15 +58,15 @@ pub fn within_text_limits(text: &str, limits: &QueryLimits) -> bool {
 
 /// Checks the document of `request` (its text was checked before) against `limits` and,
 /// when it passes, stores it parsed.
-fn check(limits: &QueryLimits, request: &mut Request) -> ServerResult<()> {
+pub(super) fn check(limits: &QueryLimits, request: &mut Request) -> ServerResult<()> {
     let variables = std::mem::take(&mut request.variables);
     let outcome = check_document(limits, request, &variables);
     request.variables = variables;
     outcome
 }
 
-/// The token and nesting limits of a query text.
-fn check_text(limits: &QueryLimits, query: &str) -> ServerResult<()> {
+/// The token and nesting limits of a query text, checked before anything parses it.
+pub(super) fn check_text(limits: &QueryLimits, query: &str) -> ServerResult<()> {
     let text = lexer::scan(query, limits.max_tokens, limits.max_nesting);
     if text.tokens > limits.max_tokens {
         return Err(too_complex(format!(
