@@ -16,8 +16,23 @@ use crate::sync::SyncError;
 
 /// An entity type registered with the sync mechanism. Its table and column names are the
 /// allow-list of identifiers used in dynamic SQL.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Eq, PartialOrd, Ord)]
 pub struct EntityType(&'static TypeInfo);
+
+/// Equal when the descriptions are (the same one, most of the time: they are interned).
+impl PartialEq for EntityType {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.0, other.0) || self.0 == other.0
+    }
+}
+
+/// Hashes the name only (equal descriptions have equal names): loader keys hash an entity
+/// type several times per lookup.
+impl std::hash::Hash for EntityType {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.name.hash(state);
+    }
+}
 
 /// What the service knows about one entity type.
 #[derive(Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
