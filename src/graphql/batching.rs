@@ -34,10 +34,7 @@ pub async fn execute(schema: &AppSchema, db: &DatabaseConnection, request: Reque
     let started = std::time::Instant::now();
     // Operation names label the request metrics; anonymous callers (authentication on, no
     // token) are counted under one label, so they cannot take the label slots.
-    let identified = request
-        .data
-        .get(&std::any::TypeId::of::<crate::auth::Principal>())
-        .and_then(|principal| principal.downcast_ref::<crate::auth::Principal>())
+    let identified = super::request_data::<crate::auth::Principal>(&request)
         .is_some_and(crate::auth::Principal::identified);
     let operation = if identified {
         request.operation_name.clone()
@@ -57,9 +54,9 @@ pub async fn execute(schema: &AppSchema, db: &DatabaseConnection, request: Reque
     // stays off.)
     let mut response = match schema.prepare(request) {
         Ok(request) => {
-            let schema = schema.for_request(&request).clone();
+            let executable = schema.for_request(&request);
             let request = with_loaders(request, db, spawner, Duration::ZERO);
-            drive(schema.execute(request), batches).await
+            drive(executable.execute(request), batches).await
         }
         Err(refusal) => Response::from_errors(vec![refusal]),
     };

@@ -14,11 +14,7 @@ pub struct ViaHttpGet;
 /// Refuses a GET request whose document holds anything but queries (a document that does
 /// not parse is left for the executor to report).
 pub(super) fn queries_only_over_get(request: &mut Request) -> ServerResult<()> {
-    let over_get = request
-        .data
-        .get(&std::any::TypeId::of::<ViaHttpGet>())
-        .is_some();
-    if !over_get {
+    if super::request_data::<ViaHttpGet>(request).is_none() {
         return Ok(());
     }
     let Ok(document) = request.parsed_query() else {

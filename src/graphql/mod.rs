@@ -75,11 +75,10 @@ pub struct AppSchema {
 impl AppSchema {
     /// The schema that runs `request`.
     fn for_request(&self, request: &Request) -> &Executable {
-        let traced = request
-            .data
-            .get(&std::any::TypeId::of::<ftv1::IncludeTrace>())
-            .is_some();
-        if traced { &self.traced } else { &self.plain }
+        match request_data::<ftv1::IncludeTrace>(request) {
+            Some(_) => &self.traced,
+            None => &self.plain,
+        }
     }
 
     /// In order: the text limits (before anything parses the text), automatic persisted
@@ -92,6 +91,14 @@ impl AppSchema {
         get_guard::queries_only_over_get(&mut request)?;
         Ok(request)
     }
+}
+
+/// The request data of type `T` that the HTTP handler attached, if any.
+fn request_data<T: std::any::Any + Send + Sync>(request: &Request) -> Option<&T> {
+    request
+        .data
+        .get(&std::any::TypeId::of::<T>())
+        .and_then(|data| data.downcast_ref::<T>())
 }
 
 /// What clients may send: operations (checked before validation and execution) and the

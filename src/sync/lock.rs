@@ -153,17 +153,14 @@ async fn lock_entity_metadata(
         .and_where(Expr::col(Alias::new(entity_type.id_column())).eq(id))
         .lock_with_tables(LockType::Update, [Alias::new(entity_type.table())])
         .to_owned();
-    let not_found = SyncError::EntityNotFound {
+    let not_found = || SyncError::EntityNotFound {
         entity_type: entity_type.as_str(),
         id,
     };
-    let row = tx.query_one(&statement).await?.ok_or(not_found)?;
+    let row = tx.query_one(&statement).await?.ok_or_else(not_found)?;
     // An attached table's row that attach has not adopted yet has no master: not served.
     let master_id: Option<Uuid> = row.try_get("", "metadata_master_id")?;
-    let master_id = master_id.ok_or(SyncError::EntityNotFound {
-        entity_type: entity_type.as_str(),
-        id,
-    })?;
+    let master_id = master_id.ok_or_else(not_found)?;
     Ok((
         master_id,
         row.try_get("", "metadata")?,

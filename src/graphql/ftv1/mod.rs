@@ -79,9 +79,8 @@ impl Extension for Recorder {
         operation_name: Option<&str>,
         next: NextExecute<'_>,
     ) -> Response {
-        if ctx.data_opt::<IncludeTrace>().is_none() {
-            return next.run(ctx, operation_name).await;
-        }
+        // Only requests that asked for a trace run on the schema with this extension
+        // (`AppSchema::for_request`).
         let started = Started {
             at: Instant::now(),
             wall: SystemTime::now(),
