@@ -41,7 +41,7 @@ async fn main() {
         let mut times = Vec::with_capacity(CLAIMS);
         for round in 0..CLAIMS {
             let started = Instant::now();
-            let claimed = delivery::claim(&db, "bench", BATCH, Duration::from_secs(600))
+            let claimed = delivery::claim(&db, "bench", BATCH, Duration::from_secs(600), false)
                 .await
                 .expect("claim");
             times.push(started.elapsed());

@@ -35,7 +35,7 @@ const CLAIM_POSTGRES: &str = "WITH next AS (
  UPDATE _metadata_deliveries d
     SET attempts = d.attempts + 1, available_at = {now_plus $3}
    FROM next WHERE d.consumer = next.consumer AND d.event_id = next.event_id
- RETURNING d.event_id, d.attempts";
+ RETURNING d.event_id, d.attempts, d.master_id";
 
 /// The same on SQLite.
 const CLAIM_SQLITE: &str = "UPDATE _metadata_deliveries
@@ -44,7 +44,7 @@ const CLAIM_SQLITE: &str = "UPDATE _metadata_deliveries
      SELECT event_id FROM _metadata_deliveries
       WHERE consumer = $1 AND state = 'pending' AND head AND available_at <= {now}
       ORDER BY available_at, event_id LIMIT $2)
- RETURNING event_id, attempts";
+ RETURNING event_id, attempts, master_id";
 
 /// A delivery a worker now holds the lease of.
 #[derive(Clone, Debug)]
@@ -55,6 +55,11 @@ pub struct Claimed {
     pub event: Result<metadata_event::Model, String>,
     /// Attempts so far, this one included.
     pub attempts: i32,
+    /// For a consumer that handles an entity's current state
+    /// ([`super::worker::EventHandler::handles_current_state`]): the entity's other pending
+    /// deliveries, read after the claim. Their events were committed before the handler
+    /// reads the state, so handling this one handles them too; they are completed with it.
+    pub covers: Vec<i64>,
 }
 
 /// Registers (or refreshes) a consumer: from now on every new event gets a delivery for it.
@@ -85,14 +90,20 @@ pub async fn unregister_consumer(db: &DatabaseConnection, name: &str) -> Result<
     dialect::execute(db, sql, vec![name.into()]).await.map(drop)
 }
 
+/// The most deliveries one claim reads as covered by its heads (oldest first; the rest wait
+/// for a later claim of their queue).
+const MAX_COVERED: i64 = 4096;
+
 /// Claims up to `limit` due deliveries of `consumer` for `lease`, oldest first, at most one
-/// per entity (the oldest pending one).
+/// per entity (the oldest pending one). With `cover`, each claimed delivery also carries
+/// the other pending deliveries of its entity (see [`Claimed::covers`]).
 #[tracing::instrument(name = "events.claim", skip(db), level = "debug")]
 pub async fn claim(
     db: &DatabaseConnection,
     consumer: &str,
     limit: u64,
     lease: Duration,
+    cover: bool,
 ) -> Result<Vec<Claimed>, DbErr> {
     let values = vec![
         consumer.into(),
@@ -107,15 +118,22 @@ pub async fn claim(
     let rows = db
         .query_all_raw(dialect::statement(db, template, values))
         .await?;
-    let mut attempts_by_id = HashMap::new();
+    let mut heads = HashMap::new();
     for row in rows {
         let id: i64 = row.try_get("", "event_id")?;
         let attempts: i32 = row.try_get("", "attempts")?;
-        attempts_by_id.insert(id, attempts);
+        let master_id: Uuid = row.try_get("", "master_id")?;
+        heads.insert(id, (attempts, master_id));
     }
-    let mut ids: Vec<i64> = attempts_by_id.keys().copied().collect();
+    let mut ids: Vec<i64> = heads.keys().copied().collect();
     ids.sort_unstable();
     let mut events = read_events(db, &ids).await?;
+    let mut covered = if cover {
+        let masters: Vec<Uuid> = ids.iter().map(|id| heads[id].1).collect();
+        pending_behind(db, consumer, &masters).await?
+    } else {
+        HashMap::new()
+    };
     Ok(ids
         .into_iter()
         .map(|id| Claimed {
@@ -123,9 +141,43 @@ pub async fn claim(
             event: events
                 .remove(&id)
                 .unwrap_or_else(|| Err("the event no longer exists".into())),
-            attempts: attempts_by_id[&id],
+            attempts: heads[&id].0,
+            covers: covered.remove(&heads[&id].1).unwrap_or_default(),
         })
         .collect())
+}
+
+/// The pending deliveries of `masters`' queues other than their heads, oldest first (at
+/// most [`MAX_COVERED`]), by master.
+async fn pending_behind(
+    db: &DatabaseConnection,
+    consumer: &str,
+    masters: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<i64>>, DbErr> {
+    let mut by_master: HashMap<Uuid, Vec<i64>> = HashMap::new();
+    if masters.is_empty() {
+        return Ok(by_master);
+    }
+    let list: Vec<String> = (0..masters.len()).map(|n| format!("${}", n + 3)).collect();
+    let sql = format!(
+        "SELECT master_id, event_id FROM _metadata_deliveries
+          WHERE consumer = $1 AND state = 'pending' AND NOT head AND master_id IN ({})
+          ORDER BY event_id LIMIT $2",
+        list.join(", ")
+    );
+    let mut values: Vec<Value> = vec![consumer.into(), MAX_COVERED.into()];
+    values.extend(masters.iter().map(|&master| Value::from(master)));
+    for row in db
+        .query_all_raw(dialect::statement(db, &sql, values))
+        .await?
+    {
+        let master: Uuid = row.try_get("", "master_id")?;
+        by_master
+            .entry(master)
+            .or_default()
+            .push(row.try_get("", "event_id")?);
+    }
+    Ok(by_master)
 }
 
 /// The events with these ids, in one statement. If that fails, each is read on its own:
@@ -187,8 +239,8 @@ pub async fn extend_leases(
     dialect::execute(db, &sql, values).await.map(drop)
 }
 
-/// The consumer handled these events: their bookkeeping rows go, in one statement.
-#[tracing::instrument(name = "events.complete", skip(db), level = "debug")]
+/// The consumer handled these events: their bookkeeping rows go, in one transaction.
+#[tracing::instrument(name = "events.complete", skip(db, event_ids), fields(count = event_ids.len()), level = "debug")]
 pub async fn complete_many(
     db: &DatabaseConnection,
     consumer: &str,
@@ -233,26 +285,31 @@ async fn delete_deliveries(
         tx.execute_unprepared("SET LOCAL lock_timeout = '200ms'")
             .await?;
     }
-    let (list, ids) = dialect::id_list(event_ids, 2);
-    let sql = format!(
-        "DELETE FROM _metadata_deliveries WHERE consumer = $1 AND event_id IN ({list})
-         RETURNING event_id, master_id, head"
-    );
-    let mut values: Vec<Value> = vec![consumer.into()];
-    values.extend(ids);
-    let rows = tx
-        .query_all_raw(dialect::statement(tx, &sql, values))
-        .await?;
-    rows.iter()
-        .map(|row| {
-            Ok((
+    let mut gone = Vec::with_capacity(event_ids.len());
+    for chunk in event_ids.chunks(DELETE_CHUNK) {
+        let (list, ids) = dialect::id_list(chunk, 2);
+        let sql = format!(
+            "DELETE FROM _metadata_deliveries WHERE consumer = $1 AND event_id IN ({list})
+             RETURNING event_id, master_id, head"
+        );
+        let mut values: Vec<Value> = vec![consumer.into()];
+        values.extend(ids);
+        for row in tx
+            .query_all_raw(dialect::statement(tx, &sql, values))
+            .await?
+        {
+            gone.push((
                 row.try_get("", "event_id")?,
                 row.try_get("", "master_id")?,
                 row.try_get("", "head")?,
-            ))
-        })
-        .collect()
+            ));
+        }
+    }
+    Ok(gone)
 }
+
+/// Ids per `DELETE` (well within both databases' limits on bound values).
+const DELETE_CHUNK: usize = 500;
 
 /// The consumer failed: retry after an exponential backoff, or park the delivery as dead
 /// once it has used the consumer's `max_attempts` (at once for a permanent failure). Only

@@ -59,6 +59,13 @@ pub trait EventHandler: Send + Sync + 'static {
     fn active(&self) -> bool {
         true
     }
+    /// True when the handler acts on the entity's current state rather than on the event
+    /// (it reads the entity when called): handling one event of an entity then also handles
+    /// every event of it committed before, so the worker completes the entity's other
+    /// pending deliveries read at claim time together with the one it handed over.
+    fn handles_current_state(&self) -> bool {
+        false
+    }
     fn handle<'a>(
         &'a self,
         event: &'a metadata_event::Model,
@@ -113,7 +120,15 @@ pub async fn run(
             }
             continue;
         }
-        let handled = match delivery::claim(&db, &consumer, config.batch, config.lease).await {
+        let handled = match delivery::claim(
+            &db,
+            &consumer,
+            config.batch,
+            config.lease,
+            handler.handles_current_state(),
+        )
+        .await
+        {
             Ok(claimed) => {
                 let held: Mutex<HashSet<i64>> =
                     Mutex::new(claimed.iter().map(|c| c.event_id).collect());
@@ -148,7 +163,8 @@ pub async fn run(
     }
 }
 
-/// Handles a claimed batch in order; returns the ids that succeeded.
+/// Handles a claimed batch in order; returns the ids that succeeded, with the deliveries
+/// each one covers.
 async fn handle_batch(
     db: &DatabaseConnection,
     handler: &dyn EventHandler,
@@ -160,7 +176,10 @@ async fn handle_batch(
     let mut done = Vec::with_capacity(claimed.len());
     for delivery in claimed {
         match process(handler, consumer, delivery, config.handler_timeout).await {
-            Ok(()) => done.push(delivery.event_id),
+            Ok(()) => {
+                done.push(delivery.event_id);
+                done.extend_from_slice(&delivery.covers);
+            }
             Err(error) => {
                 // Under the lock renewals take: no renewal can land after `fail` and undo its
                 // backoff. Once rescheduled, the delivery is no longer this worker's to renew.

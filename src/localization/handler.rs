@@ -127,6 +127,11 @@ impl EventHandler for LocalizationHandler {
         CONSUMER
     }
 
+    /// [`LocalizationHandler::localize`] reads the master when called.
+    fn handles_current_state(&self) -> bool {
+        true
+    }
+
     fn handle<'a>(
         &'a self,
         event: &'a metadata_event::Model,

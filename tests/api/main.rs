@@ -29,6 +29,7 @@ mod sdl_docs;
 mod search;
 mod search_pages;
 mod search_timeout;
+mod state_consumers;
 mod statements;
 mod subscriptions;
 mod ws;
