@@ -170,7 +170,11 @@ async fn events_committed_after_the_claim_are_handled_again() {
         .iter()
         .map(|e| e.version)
         .collect();
-    assert_eq!(versions, vec![1, 4], "the head, then the late event on its own");
+    assert_eq!(
+        versions,
+        vec![1, 4],
+        "the head, then the late event on its own"
+    );
     let _ = stop.send(true);
     task.await.unwrap();
     app.stop().await;
