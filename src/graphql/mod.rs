@@ -13,6 +13,7 @@ mod loaders;
 mod mutation;
 mod orchestration;
 mod pagination;
+mod parsed;
 mod persisted;
 mod policy;
 mod prefetch;
@@ -70,6 +71,7 @@ pub struct AppSchema {
     traced: Executable,
     limits: QueryLimits,
     persisted: persisted::PersistedQueries,
+    parsed: parsed::ParsedQueries,
 }
 
 impl AppSchema {
@@ -87,7 +89,11 @@ impl AppSchema {
     fn prepare(&self, request: Request) -> ServerResult<Request> {
         limits::check_text(&self.limits, &request.query)?;
         let mut request = self.persisted.resolve(request)?;
+        let reused = self.parsed.reuse(&mut request);
         limits::check(&self.limits, &mut request)?;
+        if !reused {
+            self.parsed.remember(&mut request);
+        }
         get_guard::queries_only_over_get(&mut request)?;
         Ok(request)
     }
@@ -132,6 +138,7 @@ pub fn build_schema(
         traced: builder().extension(ftv1::InlineTracing).finish(),
         limits: limits.query,
         persisted: persisted::PersistedQueries::new(PERSISTED_QUERIES),
+        parsed: parsed::ParsedQueries::default(),
     }
 }
 
