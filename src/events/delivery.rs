@@ -20,7 +20,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::worker::HandlerError;
-use super::{dialect, heads};
+use super::{covered, dialect, heads};
 
 pub use super::dead_letters::{DeadLetter, dead_letters, retry_event};
 
@@ -90,10 +90,6 @@ pub async fn unregister_consumer(db: &DatabaseConnection, name: &str) -> Result<
     dialect::execute(db, sql, vec![name.into()]).await.map(drop)
 }
 
-/// The most deliveries one claim reads as covered by its heads (oldest first; the rest wait
-/// for a later claim of their queue).
-const MAX_COVERED: i64 = 4096;
-
 /// Claims up to `limit` due deliveries of `consumer` for `lease`, oldest first, at most one
 /// per entity (the oldest pending one). With `cover`, each claimed delivery also carries
 /// the other pending deliveries of its entity (see [`Claimed::covers`]).
@@ -130,7 +126,7 @@ pub async fn claim(
     let mut events = read_events(db, &ids).await?;
     let mut covered = if cover {
         let masters: Vec<Uuid> = ids.iter().map(|id| heads[id].1).collect();
-        pending_behind(db, consumer, &masters).await?
+        covered::pending_behind(db, consumer, &masters).await?
     } else {
         HashMap::new()
     };
@@ -145,39 +141,6 @@ pub async fn claim(
             covers: covered.remove(&heads[&id].1).unwrap_or_default(),
         })
         .collect())
-}
-
-/// The pending deliveries of `masters`' queues other than their heads, oldest first (at
-/// most [`MAX_COVERED`]), by master.
-async fn pending_behind(
-    db: &DatabaseConnection,
-    consumer: &str,
-    masters: &[Uuid],
-) -> Result<HashMap<Uuid, Vec<i64>>, DbErr> {
-    let mut by_master: HashMap<Uuid, Vec<i64>> = HashMap::new();
-    if masters.is_empty() {
-        return Ok(by_master);
-    }
-    let list: Vec<String> = (0..masters.len()).map(|n| format!("${}", n + 3)).collect();
-    let sql = format!(
-        "SELECT master_id, event_id FROM _metadata_deliveries
-          WHERE consumer = $1 AND state = 'pending' AND NOT head AND master_id IN ({})
-          ORDER BY event_id LIMIT $2",
-        list.join(", ")
-    );
-    let mut values: Vec<Value> = vec![consumer.into(), MAX_COVERED.into()];
-    values.extend(masters.iter().map(|&master| Value::from(master)));
-    for row in db
-        .query_all_raw(dialect::statement(db, &sql, values))
-        .await?
-    {
-        let master: Uuid = row.try_get("", "master_id")?;
-        by_master
-            .entry(master)
-            .or_default()
-            .push(row.try_get("", "event_id")?);
-    }
-    Ok(by_master)
 }
 
 /// The events with these ids, in one statement. If that fails, each is read on its own:
@@ -239,12 +202,14 @@ pub async fn extend_leases(
     dialect::execute(db, &sql, values).await.map(drop)
 }
 
-/// The consumer handled these events: their bookkeeping rows go, in one transaction.
-#[tracing::instrument(name = "events.complete", skip(db, event_ids), fields(count = event_ids.len()), level = "debug")]
+/// The consumer handled these events (and the deliveries they cover, see
+/// [`Claimed::covers`]): their bookkeeping rows go, in one transaction.
+#[tracing::instrument(name = "events.complete", skip(db, event_ids, covered), fields(count = event_ids.len(), covered = covered.len()), level = "debug")]
 pub async fn complete_many(
     db: &DatabaseConnection,
     consumer: &str,
     event_ids: &[i64],
+    covered: &[i64],
 ) -> Result<(), DbErr> {
     if event_ids.is_empty() {
         return Ok(());
@@ -254,6 +219,7 @@ pub async fn complete_many(
         let outcome = async {
             let tx = db.begin().await?;
             let gone = delete_deliveries(&tx, consumer, event_ids).await?;
+            covered::delete(&tx, consumer, covered).await?;
             let masters: Vec<Uuid> = gone.iter().filter(|g| g.2).map(|g| g.1).collect();
             heads::promote(&tx, consumer, &masters).await?;
             tx.commit().await
@@ -285,31 +251,26 @@ async fn delete_deliveries(
         tx.execute_unprepared("SET LOCAL lock_timeout = '200ms'")
             .await?;
     }
-    let mut gone = Vec::with_capacity(event_ids.len());
-    for chunk in event_ids.chunks(DELETE_CHUNK) {
-        let (list, ids) = dialect::id_list(chunk, 2);
-        let sql = format!(
-            "DELETE FROM _metadata_deliveries WHERE consumer = $1 AND event_id IN ({list})
-             RETURNING event_id, master_id, head"
-        );
-        let mut values: Vec<Value> = vec![consumer.into()];
-        values.extend(ids);
-        for row in tx
-            .query_all_raw(dialect::statement(tx, &sql, values))
-            .await?
-        {
-            gone.push((
+    let (list, ids) = dialect::id_list(event_ids, 2);
+    let sql = format!(
+        "DELETE FROM _metadata_deliveries WHERE consumer = $1 AND event_id IN ({list})
+         RETURNING event_id, master_id, head"
+    );
+    let mut values: Vec<Value> = vec![consumer.into()];
+    values.extend(ids);
+    let rows = tx
+        .query_all_raw(dialect::statement(tx, &sql, values))
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
                 row.try_get("", "event_id")?,
                 row.try_get("", "master_id")?,
                 row.try_get("", "head")?,
-            ));
-        }
-    }
-    Ok(gone)
+            ))
+        })
+        .collect()
 }
-
-/// Ids per `DELETE` (well within both databases' limits on bound values).
-const DELETE_CHUNK: usize = 500;
 
 /// The consumer failed: retry after an exponential backoff, or park the delivery as dead
 /// once it has used the consumer's `max_attempts` (at once for a permanent failure). Only

@@ -2,6 +2,7 @@
 //! write path, what is read from it, and its delivery to named consumers.
 
 mod broadcast;
+mod covered;
 mod dead_letters;
 pub mod delivery;
 pub(crate) mod dialect;

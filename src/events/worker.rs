@@ -135,8 +135,8 @@ pub async fn run(
                 let work = handle_batch(&db, handler.as_ref(), &consumer, &claimed, &held, config);
                 let renew = renew_leases(&db, &consumer, &held, config.lease);
                 tokio::select! {
-                    done = work => {
-                        if let Err(error) = delivery::complete_many(&db, &consumer, &done).await {
+                    (done, covered) = work => {
+                        if let Err(error) = delivery::complete_many(&db, &consumer, &done, &covered).await {
                             // The leases run out and the events are handled again: handlers are idempotent.
                             tracing::warn!(%error, consumer, "recording handled deliveries failed");
                         }
@@ -163,8 +163,8 @@ pub async fn run(
     }
 }
 
-/// Handles a claimed batch in order; returns the ids that succeeded, with the deliveries
-/// each one covers.
+/// Handles a claimed batch in order; returns the ids that succeeded, and the deliveries
+/// they cover.
 async fn handle_batch(
     db: &DatabaseConnection,
     handler: &dyn EventHandler,
@@ -172,13 +172,14 @@ async fn handle_batch(
     claimed: &[Claimed],
     held: &Mutex<HashSet<i64>>,
     config: WorkerConfig,
-) -> Vec<i64> {
+) -> (Vec<i64>, Vec<i64>) {
     let mut done = Vec::with_capacity(claimed.len());
+    let mut covered = Vec::new();
     for delivery in claimed {
         match process(handler, consumer, delivery, config.handler_timeout).await {
             Ok(()) => {
                 done.push(delivery.event_id);
-                done.extend_from_slice(&delivery.covers);
+                covered.extend_from_slice(&delivery.covers);
             }
             Err(error) => {
                 // Under the lock renewals take: no renewal can land after `fail` and undo its
@@ -191,7 +192,7 @@ async fn handle_batch(
             }
         }
     }
-    done
+    (done, covered)
 }
 
 /// Renews the leases of this batch's deliveries (all but the failed ones, which `fail`

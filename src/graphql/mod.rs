@@ -90,8 +90,8 @@ impl AppSchema {
         limits::check_text(&self.limits, &request.query)?;
         let mut request = self.persisted.resolve(request)?;
         let reused = self.parsed.reuse(&mut request);
-        limits::check(&self.limits, &mut request)?;
-        if !reused {
+        let parsed = limits::check(&self.limits, &mut request)?;
+        if parsed && !reused {
             self.parsed.remember(&mut request);
         }
         get_guard::queries_only_over_get(&mut request)?;

@@ -1,28 +1,38 @@
 //! Parsed operations by their text. Clients and gateways send the same few operations over
 //! and over, and parsing them (async-graphql's pest grammar) is the most expensive step
-//! before validation that does not depend on the variables. Bounded: at most
-//! [`CAPACITY`] documents, each of a text of at most [`MAX_TEXT_BYTES`]; longer texts are
-//! parsed every time. A text only reaches the cache after the text limits passed, and a
-//! document only after the document limits passed.
+//! before validation that does not depend on the variables. Bounded: texts of at most
+//! [`MAX_TEXT_BYTES`], at most [`CAPACITY`] documents and [`MAX_CACHED_TEXT_BYTES`] of text
+//! in all (a parsed document is about a hundred times its text at worst, so the cache
+//! holds at most a few tens of MB); least recently used first out. A text only reaches the
+//! cache after the text limits passed, and a document only after the document limits did.
 
-use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_graphql::Request;
 use async_graphql::parser::types::ExecutableDocument;
 use lru::LruCache;
 
-/// Documents kept (least recently used dropped first).
-pub const CAPACITY: NonZeroUsize = NonZeroUsize::new(256).unwrap();
+/// Documents kept.
+pub const CAPACITY: usize = 256;
 /// The longest query text whose document is kept.
 pub const MAX_TEXT_BYTES: usize = 4096;
+/// The texts of all kept documents together.
+pub const MAX_CACHED_TEXT_BYTES: usize = 128 * 1024;
 
-#[derive(Clone)]
-pub struct ParsedQueries(Arc<Mutex<LruCache<String, ExecutableDocument>>>);
+#[derive(Clone, Default)]
+pub struct ParsedQueries(Arc<Mutex<Cache>>);
 
-impl Default for ParsedQueries {
+struct Cache {
+    documents: LruCache<String, Arc<ExecutableDocument>>,
+    text_bytes: usize,
+}
+
+impl Default for Cache {
     fn default() -> Self {
-        ParsedQueries(Arc::new(Mutex::new(LruCache::new(CAPACITY))))
+        Cache {
+            documents: LruCache::unbounded(),
+            text_bytes: 0,
+        }
     }
 }
 
@@ -33,26 +43,39 @@ impl ParsedQueries {
         if !cacheable(&request.query) {
             return false;
         }
-        let Some(document) = self.lock().get(request.query.as_str()).cloned() else {
+        let Some(document) = self.lock().documents.get(request.query.as_str()).cloned() else {
             return false;
         };
-        request.set_parsed_query(document);
+        // The copy is made outside the lock.
+        request.set_parsed_query(ExecutableDocument::clone(&document));
         true
     }
 
-    /// Keeps the document `request` was parsed into, under its text.
+    /// Keeps the document `request` was parsed into (call only when it parsed), under its
+    /// text.
     pub fn remember(&self, request: &mut Request) {
         if !cacheable(&request.query) {
             return;
         }
         let text = request.query.clone();
-        if let Ok(document) = request.parsed_query() {
-            let document = document.clone();
-            self.lock().put(text, document);
+        let Ok(document) = request.parsed_query() else {
+            return;
+        };
+        let document = Arc::new(document.clone());
+        let mut cache = self.lock();
+        cache.text_bytes += text.len();
+        if let Some((old, _)) = cache.documents.push(text, document) {
+            cache.text_bytes -= old.len();
+        }
+        while cache.documents.len() > CAPACITY || cache.text_bytes > MAX_CACHED_TEXT_BYTES {
+            match cache.documents.pop_lru() {
+                Some((old, _)) => cache.text_bytes -= old.len(),
+                None => break,
+            }
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, LruCache<String, ExecutableDocument>> {
+    fn lock(&self) -> MutexGuard<'_, Cache> {
         self.0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -94,5 +117,39 @@ mod tests {
         let mut broken = Request::new("{ a ");
         cache.remember(&mut broken);
         assert!(!cache.reuse(&mut Request::new("{ a ")));
+    }
+
+    #[test]
+    fn the_cache_keeps_within_its_text_budget() {
+        let cache = ParsedQueries::default();
+        let text = |n: usize| format!("{{ f{n} {} }}", "x ".repeat(1900));
+        let kept = MAX_CACHED_TEXT_BYTES / text(0).len();
+        for n in 0..kept + 10 {
+            cache.remember(&mut Request::new(text(n)));
+        }
+        let state = cache.lock();
+        assert!(state.text_bytes <= MAX_CACHED_TEXT_BYTES);
+        assert_eq!(
+            state.text_bytes,
+            state
+                .documents
+                .iter()
+                .map(|(text, _)| text.len())
+                .sum::<usize>()
+        );
+        assert!(
+            state.documents.len() >= kept - 1,
+            "{}",
+            state.documents.len()
+        );
+        drop(state);
+        assert!(
+            cache.reuse(&mut Request::new(text(kept + 9))),
+            "the newest stays"
+        );
+        assert!(
+            !cache.reuse(&mut Request::new(text(0))),
+            "the oldest went first"
+        );
     }
 }

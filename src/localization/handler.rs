@@ -137,9 +137,8 @@ impl EventHandler for LocalizationHandler {
         event: &'a metadata_event::Model,
     ) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async move {
-            if event.kind == metadata_event::EventKind::Deleted {
-                return Ok(());
-            }
+            // Whatever the event (a `DELETED` one included: a repair may bring the master
+            // back), the master as it is now is what counts.
             self.localize(event.master_id)
                 .await
                 .map(drop)

@@ -2,6 +2,7 @@
 //! localization worker): one handling covers every event of the entity committed before
 //! it was claimed, and nothing committed after.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,9 +19,11 @@ use crate::helpers::{TestApp, create_campaign, merge_key_sql, spawn_app};
 
 const CONSUMER: &str = "state";
 
-/// Records the events it was handed; each call first takes a permit of `gate` (so a test
-/// can hold it inside the handler) and fails while `failures` lasts.
+/// Records the events it was handed; each call counts itself in `entered`, then takes a
+/// permit of `gate` (so a test can hold it inside the handler), and fails while `failures`
+/// lasts.
 struct StateRecorder {
+    entered: AtomicUsize,
     handled: Mutex<Vec<metadata_event::Model>>,
     gate: Semaphore,
     failures: Mutex<u32>,
@@ -29,6 +32,7 @@ struct StateRecorder {
 impl StateRecorder {
     fn new(permits: usize, failures: u32) -> Arc<Self> {
         Arc::new(StateRecorder {
+            entered: AtomicUsize::new(0),
             handled: Mutex::default(),
             gate: Semaphore::new(permits),
             failures: Mutex::new(failures),
@@ -55,6 +59,7 @@ impl EventHandler for StateRecorder {
         event: &'a metadata_event::Model,
     ) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async move {
+            self.entered.fetch_add(1, Ordering::SeqCst);
             self.gate.acquire().await.unwrap().forget();
             self.handled.lock().unwrap().push(event.clone());
             let mut failures = self.failures.lock().unwrap();
@@ -109,11 +114,18 @@ async fn one_handling_covers_the_entity_s_backlog() {
     write_n(&app, b, 2).await;
     assert_eq!(pending(&app, master_a).await, 6);
 
-    // The first handling of `a` fails: nothing it covers may be completed with it.
-    let recorder = StateRecorder::new(usize::MAX >> 4, 1);
+    // The first handling of `a` fails: nothing it covers may be completed with it. Two
+    // permits: `a`'s failing handling and `b`'s; `a`'s retry then waits in the handler.
+    let recorder = StateRecorder::new(2, 1);
     let (stop, task) = start(&app, recorder.clone());
-    settled(&app, master_a).await;
     settled(&app, master_b).await;
+    assert_eq!(
+        pending(&app, master_a).await,
+        6,
+        "the failed head covered nothing"
+    );
+    recorder.gate.add_permits(usize::MAX >> 4);
+    settled(&app, master_a).await;
     // `a`: the failed handling of its head and the retry; `b`: one handling.
     let calls = recorder.calls_for(master_a) + recorder.calls_for(master_b);
     assert_eq!(calls, 3, "{:?}", recorder.handled.lock().unwrap());
@@ -146,20 +158,13 @@ async fn events_committed_after_the_claim_are_handled_again() {
     write_n(&app, a, 2).await;
     let recorder = StateRecorder::new(0, 0);
     let (stop, task) = start(&app, recorder.clone());
-    // The worker has claimed the head and waits inside the handler; this write's event
-    // was not seen by the claim, so the handling under way does not cover it.
-    for _ in 0..100 {
-        let rows = app
-            .sql_rows(
-                "SELECT count(*) AS n FROM _metadata_deliveries WHERE consumer = $1 AND attempts > 0",
-                vec![CONSUMER.into()],
-            )
-            .await;
-        if rows[0].try_get::<i64>("", "n").unwrap() > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    // The worker has claimed the head, read what it covers and waits inside the handler;
+    // this write's event was not seen by the claim, so the handling under way does not
+    // cover it.
+    wait_for("the handler to be called", || {
+        recorder.entered.load(Ordering::SeqCst) > 0
+    })
+    .await;
     write_n(&app, a, 1).await;
     recorder.gate.add_permits(usize::MAX >> 4);
     settled(&app, master_a).await;

@@ -57,8 +57,9 @@ pub fn within_text_limits(text: &str, limits: &QueryLimits) -> bool {
 }
 
 /// Checks the document of `request` (its text was checked before) against `limits` and,
-/// when it passes, stores it parsed.
-pub(super) fn check(limits: &QueryLimits, request: &mut Request) -> ServerResult<()> {
+/// when it passes, stores it parsed. `Ok(false)`: the text does not parse (the executor
+/// reports that the usual way).
+pub(super) fn check(limits: &QueryLimits, request: &mut Request) -> ServerResult<bool> {
     let variables = std::mem::take(&mut request.variables);
     let outcome = check_document(limits, request, &variables);
     request.variables = variables;
@@ -88,10 +89,10 @@ fn check_document(
     limits: &QueryLimits,
     request: &mut Request,
     variables: &async_graphql::Variables,
-) -> ServerResult<()> {
+) -> ServerResult<bool> {
     // A syntax error is left for the parser to report the usual way.
     let Ok(document) = request.parsed_query() else {
-        return Ok(());
+        return Ok(false);
     };
     if nul::contains_nul(document, variables) {
         return Err(refusal(
@@ -131,7 +132,7 @@ fn check_document(
             )));
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 fn too_complex(message: String) -> ServerError {
