@@ -38,10 +38,9 @@ pub(super) async fn pending_behind(
                    WHERE d.consumer = $1 AND d.master_id = m.master_id
                      AND d.state = 'pending' AND NOT d.head
                    ORDER BY d.event_id LIMIT $3) AS p";
-        let list: Vec<String> = masters.iter().map(Uuid::to_string).collect();
         let values = vec![
             consumer.into(),
-            Value::from(format!("{{{}}}", list.join(","))),
+            dialect::uuid_array(masters),
             MAX_PER_ENTITY.into(),
         ];
         for row in db

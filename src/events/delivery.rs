@@ -124,7 +124,7 @@ pub async fn claim(
     let mut ids: Vec<i64> = heads.keys().copied().collect();
     ids.sort_unstable();
     let mut events = read_events(db, &ids).await?;
-    let mut covered = if cover {
+    let mut behind = if cover {
         let masters: Vec<Uuid> = ids.iter().map(|id| heads[id].1).collect();
         covered::pending_behind(db, consumer, &masters).await?
     } else {
@@ -138,7 +138,7 @@ pub async fn claim(
                 .remove(&id)
                 .unwrap_or_else(|| Err("the event no longer exists".into())),
             attempts: heads[&id].0,
-            covers: covered.remove(&heads[&id].1).unwrap_or_default(),
+            covers: behind.remove(&heads[&id].1).unwrap_or_default(),
         })
         .collect())
 }

@@ -71,6 +71,13 @@ pub fn id_list(ids: &[i64], first: usize) -> (String, Vec<Value>) {
     )
 }
 
+/// A PostgreSQL `uuid[]` literal of `ids`, bound as text (`$n::text::uuid[]`): one value
+/// however many ids.
+pub fn uuid_array(ids: &[uuid::Uuid]) -> Value {
+    let list: Vec<String> = ids.iter().map(uuid::Uuid::to_string).collect();
+    Value::from(format!("{{{}}}", list.join(",")))
+}
+
 /// `$n` → `?n`.
 fn numbered_placeholders(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, Value};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr};
 use uuid::Uuid;
 
 use super::dialect;
@@ -35,11 +35,7 @@ pub async fn promote(
                AND NOT EXISTS (SELECT 1 FROM _metadata_deliveries h
                                 WHERE h.consumer = $1 AND h.master_id = m.master_id
                                   AND h.state = 'pending' AND h.head)";
-        let list: Vec<String> = masters.iter().map(Uuid::to_string).collect();
-        let values = vec![
-            consumer.into(),
-            Value::from(format!("{{{}}}", list.join(","))),
-        ];
+        let values = vec![consumer.into(), dialect::uuid_array(masters)];
         dialect::execute(tx, sql, values).await?;
         return Ok(());
     }

@@ -2,8 +2,9 @@
 //! and over, and parsing them (async-graphql's pest grammar) is the most expensive step
 //! before validation that does not depend on the variables. Bounded: texts of at most
 //! [`MAX_TEXT_BYTES`], at most [`CAPACITY`] documents and [`MAX_CACHED_TEXT_BYTES`] of text
-//! in all (a parsed document is about a hundred times its text at worst, so the cache
-//! holds at most a few tens of MB); least recently used first out. A text only reaches the
+//! in all, least recently used first out. (Estimated, not measured: a parsed field takes a
+//! few hundred bytes, so a text of one field per two characters parses into ~100× its size,
+//! which puts the worst case near 13 MB.) A text only reaches the
 //! cache after the text limits passed, and a document only after the document limits did.
 
 use std::sync::{Arc, Mutex, MutexGuard};
