@@ -478,6 +478,7 @@ async fn start_with(localization: Option<Localization>) -> Server {
         policy_audit: false,
         nats: None,
         http: Default::default(),
+        vacuum: None,
     };
     let running = runtime::start(Some(db.clone()), options)
         .await

@@ -126,6 +126,7 @@ async fn events_per_second() {
         policy_audit: false,
         nats: None,
         http: Default::default(),
+        vacuum: None,
     };
     let started = Instant::now();
     let running = runtime::start(None, options).await.expect("start workers");
@@ -168,6 +169,7 @@ async fn subscription_latency() {
         policy_audit: false,
         nats: None,
         http: Default::default(),
+        vacuum: None,
     };
     let running = runtime::start(Some(db.clone()), options)
         .await

@@ -12,6 +12,7 @@ pub mod entity_types;
 pub mod events;
 pub mod graphql;
 pub mod localization;
+pub mod maintenance;
 pub mod observability;
 pub mod orchestration;
 pub mod policy;

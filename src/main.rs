@@ -4,6 +4,7 @@ use anyhow::Context;
 use clap::Parser;
 use metadata_synergy::config::{Cli, Command};
 use metadata_synergy::entity_types::registry;
+use metadata_synergy::maintenance::VacuumConfig;
 use metadata_synergy::orchestration::{attach, drift};
 use metadata_synergy::{db, graphql, localization, runtime, server};
 use sea_orm::DatabaseConnection;
@@ -219,6 +220,10 @@ fn options(cli: &Cli, with_workers: bool) -> anyhow::Result<runtime::Options> {
         }),
         localization,
         http: cli.http_options().map_err(anyhow::Error::msg)?,
+        vacuum: (cli.vacuum_interval_secs > 0).then(|| VacuumConfig {
+            interval: Duration::from_secs(cli.vacuum_interval_secs),
+            ..VacuumConfig::default()
+        }),
     })
 }
 

@@ -1,6 +1,6 @@
 //! Starting the service: the HTTP app plus its background tasks (this process's event
-//! fan-out to subscribers, the PostgreSQL LISTEN wake-up, the localization worker and the
-//! policy audit) and stopping them again.
+//! fan-out to subscribers, the PostgreSQL LISTEN wake-up and vacuum checks, the localization
+//! worker and the policy audit) and stopping them again.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +14,7 @@ use crate::events::nats::{NATS_CONSUMER, NatsConfig, NatsPublisher};
 use crate::events::worker::{self, EventHandler, WorkerConfig};
 use crate::events::{Broadcaster, announce_commits, delivery, listen_for_events};
 use crate::localization::{LocalizationConfig, LocalizationHandler, Translator};
+use crate::maintenance::{VacuumConfig, vacuum};
 use crate::policy::PolicyAudit;
 use crate::server::HttpOptions;
 
@@ -39,6 +40,8 @@ pub struct Options {
     pub nats: Option<NatsConfig>,
     /// CORS, body limit and content type of the HTTP app.
     pub http: HttpOptions,
+    /// Vacuuming the churned tables (PostgreSQL), when this process does it.
+    pub vacuum: Option<VacuumConfig>,
 }
 
 /// The localization worker's translator and defaults.
@@ -75,6 +78,10 @@ pub async fn start(api_db: Option<DatabaseConnection>, options: Options) -> Resu
         running.tasks.push(tokio::spawn(listener));
         let announcer = announce_commits(db.clone(), stopped.clone());
         running.tasks.push(tokio::spawn(announcer));
+        if let Some(config) = options.vacuum {
+            let vacuum = vacuum::run(db.clone(), config, stopped.clone());
+            running.tasks.push(tokio::spawn(vacuum));
+        }
     }
     if let Some(localization) = options.localization {
         let handler =

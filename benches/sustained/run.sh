@@ -33,7 +33,7 @@ psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "SET client_min_messages = warning"
 log "seeding $CAMPAIGNS campaigns"
 q -v n="$CAMPAIGNS" -f "$COMPARE/seed.sql" >/dev/null
 q -c "CREATE TABLE bench_ids AS SELECT row_number() OVER () AS n, id FROM service_campaign_main" \
-  -c "ALTER TABLE bench_ids ADD PRIMARY KEY (n)" -c "VACUUM (ANALYZE)" >/dev/null
+  -c "ALTER TABLE bench_ids ADD PRIMARY KEY (n)" -c "VACUUM (ANALYZE)" -c "CHECKPOINT" >/dev/null
 
 # The server with its workers, as deployed: every event gets its deliveries and is consumed.
 "$MS_BIN" --database-url "$URL" --listen "127.0.0.1:$PORT" serve "${SERVE_ARGS[@]}" >/tmp/ms-sustained.log 2>&1 &

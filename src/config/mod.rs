@@ -68,6 +68,16 @@ pub struct Cli {
     /// Answer `content-type: application/json` instead of `application/graphql-response+json`.
     #[arg(long, env = "JSON_CONTENT_TYPE", global = true)]
     pub json_content_type: bool,
+    /// Seconds between the checks that vacuum the service's churned tables on PostgreSQL
+    /// once their dead rows pass a threshold (autovacuum visits a database once a minute, or
+    /// never when it is off); 0 turns the checks off.
+    #[arg(
+        long,
+        env = "VACUUM_INTERVAL_SECS",
+        default_value_t = 15,
+        global = true
+    )]
+    pub vacuum_interval_secs: u64,
     #[command(subcommand)]
     pub command: Option<Command>,
 }

@@ -175,6 +175,7 @@ async fn spawn_app_on(
         policy_audit: true,
         nats,
         http,
+        vacuum: None,
     };
     let running = metadata_synergy::runtime::start(Some(db.clone()), options)
         .await

@@ -18,6 +18,7 @@ mod hostile;
 mod http;
 mod jwks_url;
 mod localization;
+mod maintenance;
 mod migrations;
 mod nats;
 mod patch_where;
