@@ -38,7 +38,12 @@ pub async fn run(db: DatabaseConnection, config: VacuumConfig, mut stop: watch::
             _ = tokio::time::sleep(config.interval) => {}
             _ = stop.changed() => return,
         }
-        match vacuum_due(&db, &config).await {
+        // A shutdown does not wait for a long VACUUM: dropping it loses only its progress.
+        let outcome = tokio::select! {
+            outcome = vacuum_due(&db, &config) => outcome,
+            _ = stop.changed() => return,
+        };
+        match outcome {
             Ok(tables) if !tables.is_empty() => tracing::debug!(?tables, "vacuumed"),
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "vacuuming the service's tables failed"),
