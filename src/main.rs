@@ -4,7 +4,6 @@ use anyhow::Context;
 use clap::Parser;
 use metadata_synergy::config::{Cli, Command};
 use metadata_synergy::entity_types::registry;
-use metadata_synergy::maintenance::VacuumConfig;
 use metadata_synergy::orchestration::{attach, drift};
 use metadata_synergy::{db, graphql, localization, runtime, server};
 use sea_orm::DatabaseConnection;
@@ -220,10 +219,7 @@ fn options(cli: &Cli, with_workers: bool) -> anyhow::Result<runtime::Options> {
         }),
         localization,
         http: cli.http_options().map_err(anyhow::Error::msg)?,
-        vacuum: (cli.vacuum_interval_secs > 0).then(|| VacuumConfig {
-            interval: Duration::from_secs(cli.vacuum_interval_secs),
-            ..VacuumConfig::default()
-        }),
+        vacuum: cli.maintenance.vacuum_config(),
     })
 }
 

@@ -2,9 +2,13 @@
 
 mod auth;
 mod limits;
+mod maintenance;
+mod reconcile;
 
 pub use auth::AuthArgs;
 pub use limits::LimitArgs;
+pub use maintenance::MaintenanceArgs;
+pub use reconcile::PreferSide;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -68,16 +72,8 @@ pub struct Cli {
     /// Answer `content-type: application/json` instead of `application/graphql-response+json`.
     #[arg(long, env = "JSON_CONTENT_TYPE", global = true)]
     pub json_content_type: bool,
-    /// Seconds between the checks that vacuum the service's churned tables on PostgreSQL
-    /// once their dead rows pass a threshold (autovacuum visits a database once a minute, or
-    /// never when it is off); 0 turns the checks off.
-    #[arg(
-        long,
-        env = "VACUUM_INTERVAL_SECS",
-        default_value_t = 15,
-        global = true
-    )]
-    pub vacuum_interval_secs: u64,
+    #[command(flatten)]
+    pub maintenance: MaintenanceArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -208,27 +204,6 @@ impl LocalizationArgs {
         LocalizationConfig {
             source_locale: self.source_locale.clone(),
             default_target_locales: self.target_locales.clone(),
-        }
-    }
-}
-
-/// `--prefer` of `reconcile`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum PreferSide {
-    /// The entity's document.
-    Entity,
-    /// The master's document.
-    Master,
-    /// The side changed last by `updated_at` (the master on a tie).
-    Newer,
-}
-
-impl From<PreferSide> for crate::orchestration::drift::Prefer {
-    fn from(side: PreferSide) -> Self {
-        match side {
-            PreferSide::Entity => Self::Entity,
-            PreferSide::Master => Self::Master,
-            PreferSide::Newer => Self::Newer,
         }
     }
 }
