@@ -2,7 +2,7 @@
 
 use entity::metadata_master;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, IdenStatic, QueryFilter};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -97,21 +97,55 @@ pub async fn write_metadata(
 }
 
 /// Writes `metadata` to the master row (its trigger copies it to the entity) and returns
-/// the row as written. PostgreSQL: `RETURNING` (the version is set by a BEFORE trigger).
-/// SQLite bumps the version in an AFTER trigger, which `RETURNING` does not see: read back.
+/// the row as written. PostgreSQL: `RETURNING` every column but the document, which is
+/// `metadata` itself: the BEFORE trigger sets only the version and `updated_at` (the cross
+/// reference it would add is already in it), so the document is not sent back to be decoded
+/// again. SQLite bumps the version in an AFTER trigger, which `RETURNING` does not see: read
+/// back.
 async fn write_master(
     tx: &WriteTransaction,
     master_id: Uuid,
     metadata: Value,
 ) -> Result<metadata_master::Model, SyncError> {
-    let update = metadata_master::Entity::update_many()
-        .col_expr(metadata_master::Column::Metadata, Expr::value(metadata))
-        .filter(metadata_master::Column::Id.eq(master_id));
+    use metadata_master::Column;
     if tx.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        let mut rows = update.exec_with_returning(tx).await?;
-        return rows.pop().ok_or(SyncError::MasterNotFound(master_id));
+        let update = Query::update()
+            .table(metadata_master::Entity)
+            .value(
+                Column::Metadata,
+                Expr::val(metadata.to_string()).cast_as(Alias::new("jsonb")),
+            )
+            .and_where(Expr::col(Column::Id).eq(master_id))
+            .returning(Query::returning().columns([
+                Column::EntityType,
+                Column::EntityId,
+                Column::EntityTable,
+                Column::Version,
+                Column::CreatedAt,
+                Column::UpdatedAt,
+            ]))
+            .to_owned();
+        let row = tx
+            .query_one(&update)
+            .await?
+            .ok_or(SyncError::MasterNotFound(master_id))?;
+        return Ok(metadata_master::Model {
+            id: master_id,
+            entity_type: row.try_get("", Column::EntityType.as_str())?,
+            entity_id: row.try_get("", Column::EntityId.as_str())?,
+            entity_table: row.try_get("", Column::EntityTable.as_str())?,
+            metadata,
+            version: row.try_get("", Column::Version.as_str())?,
+            created_at: row.try_get("", Column::CreatedAt.as_str())?,
+            updated_at: row.try_get("", Column::UpdatedAt.as_str())?,
+            metadata_text: None,
+        });
     }
-    update.exec(tx).await?;
+    metadata_master::Entity::update_many()
+        .col_expr(Column::Metadata, Expr::value(metadata))
+        .filter(Column::Id.eq(master_id))
+        .exec(tx)
+        .await?;
     super::find_master(tx, master_id)
         .await?
         .ok_or(SyncError::MasterNotFound(master_id))
