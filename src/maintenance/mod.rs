@@ -6,7 +6,8 @@
 //! most once per `autovacuum_naptime` (a minute by default) and may be switched off: in
 //! between, those indexes grow with every write and every write gets slower (see README,
 //! Benchmarks). [`vacuum::run`] vacuums these tables itself once their dead rows pass a
-//! threshold; where autovacuum keeps up it finds nothing to do.
+//! threshold (a tenth of the live rows: below autovacuum's default fifth, so it usually
+//! comes first).
 
 pub mod vacuum;
 

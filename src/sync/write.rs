@@ -85,7 +85,7 @@ pub async fn write_metadata(
         update_entity_metadata(tx, entity_type, entity_id, next).await?;
         master
     } else {
-        write_master(tx, master_id, next).await?
+        write_master(tx, master, next).await?
     };
     Ok(MetadataPair {
         entity_type,
@@ -96,15 +96,15 @@ pub async fn write_metadata(
     })
 }
 
-/// Writes `metadata` to the master row (its trigger copies it to the entity) and returns
-/// the row as written. PostgreSQL: `RETURNING` every column but the document, which is
-/// `metadata` itself: the BEFORE trigger sets only the version and `updated_at` (the cross
-/// reference it would add is already in it), so the document is not sent back to be decoded
-/// again. SQLite bumps the version in an AFTER trigger, which `RETURNING` does not see: read
-/// back.
+/// Writes `metadata` to the locked `master` row (its trigger copies it to the entity) and
+/// returns the row as written. PostgreSQL: the BEFORE trigger sets only the version and
+/// `updated_at` (the row's identity cannot change, and the cross reference it would add is
+/// already in `metadata`), so only those two come back; the document is not sent back to be
+/// decoded again. SQLite bumps the version in an AFTER trigger, which `RETURNING` does not
+/// see: read back.
 async fn write_master(
     tx: &WriteTransaction,
-    master_id: Uuid,
+    master: metadata_master::Model,
     metadata: Value,
 ) -> Result<metadata_master::Model, SyncError> {
     use metadata_master::Column;
@@ -115,40 +115,29 @@ async fn write_master(
                 Column::Metadata,
                 Expr::val(metadata.to_string()).cast_as(Alias::new("jsonb")),
             )
-            .and_where(Expr::col(Column::Id).eq(master_id))
-            .returning(Query::returning().columns([
-                Column::EntityType,
-                Column::EntityId,
-                Column::EntityTable,
-                Column::Version,
-                Column::CreatedAt,
-                Column::UpdatedAt,
-            ]))
+            .and_where(Expr::col(Column::Id).eq(master.id))
+            .returning(Query::returning().columns([Column::Version, Column::UpdatedAt]))
             .to_owned();
         let row = tx
             .query_one(&update)
             .await?
-            .ok_or(SyncError::MasterNotFound(master_id))?;
+            .ok_or(SyncError::MasterNotFound(master.id))?;
         return Ok(metadata_master::Model {
-            id: master_id,
-            entity_type: row.try_get("", Column::EntityType.as_str())?,
-            entity_id: row.try_get("", Column::EntityId.as_str())?,
-            entity_table: row.try_get("", Column::EntityTable.as_str())?,
             metadata,
             version: row.try_get("", Column::Version.as_str())?,
-            created_at: row.try_get("", Column::CreatedAt.as_str())?,
             updated_at: row.try_get("", Column::UpdatedAt.as_str())?,
             metadata_text: None,
+            ..master
         });
     }
     metadata_master::Entity::update_many()
         .col_expr(Column::Metadata, Expr::value(metadata))
-        .filter(Column::Id.eq(master_id))
+        .filter(Column::Id.eq(master.id))
         .exec(tx)
         .await?;
-    super::find_master(tx, master_id)
+    super::find_master(tx, master.id)
         .await?
-        .ok_or(SyncError::MasterNotFound(master_id))
+        .ok_or(SyncError::MasterNotFound(master.id))
 }
 
 async fn update_entity_metadata(
