@@ -22,6 +22,7 @@ mod m0012_no_notify_in_triggers;
 mod m0013_metadata_gin;
 mod m0014_reconcile_origin;
 mod m0015_attached_tables;
+mod m0016_lz4_documents;
 pub mod sync_triggers;
 
 pub use entity_migration::EntityMigration;
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_metadata_gin::Migration),
             Box::new(m0014_reconcile_origin::Migration),
             Box::new(m0015_attached_tables::Migration),
+            Box::new(m0016_lz4_documents::Migration),
         ]
     }
 }

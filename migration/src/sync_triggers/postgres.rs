@@ -165,6 +165,7 @@ DROP FUNCTION IF EXISTS metadata_sync_entity_before, metadata_sync_entity_to_mas
 
 pub(super) fn entity(entity_type: &str, table: &str, own_columns: &[&str]) -> String {
     let own = own_columns.join(",\n    ");
+    let lz4_available = crate::m0016_lz4_documents::LZ4_AVAILABLE;
     format!(
         r#"
 INSERT INTO _metadata_entity_types (entity_type, entity_table) VALUES ('{entity_type}', '{table}')
@@ -180,6 +181,14 @@ CREATE TABLE {table} (
 )
 ;;
 CREATE INDEX IF NOT EXISTS {table}_metadata_gin ON {table} USING gin (metadata jsonb_path_ops)
+;;
+DO $$
+BEGIN
+    IF {lz4_available} THEN
+        EXECUTE 'ALTER TABLE {table} ALTER COLUMN metadata SET COMPRESSION lz4';
+    END IF;
+END
+$$
 ;;
 CREATE TRIGGER metadata_sync_before BEFORE INSERT OR UPDATE ON {table}
     FOR EACH ROW EXECUTE FUNCTION metadata_sync_entity_before('{entity_type}')
