@@ -28,30 +28,47 @@ pub trait HasDocumentText {
     fn set_document_text(&mut self, text: Option<DocumentText>);
 }
 
-/// Drops the whitespace outside strings of valid JSON text, in place.
+/// Drops the whitespace outside strings of valid JSON text, in place. Most of a document's
+/// bytes are inside strings, which are skipped to their closing quote with `memchr`
+/// rather than looked at one by one.
 fn compact(json: &mut Vec<u8>) {
-    let mut in_string = false;
-    let mut escaped = false;
-    json.retain(|&byte| {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if byte == b'\\' {
-                escaped = true;
-            } else if byte == b'"' {
-                in_string = false;
+    let len = json.len();
+    let (mut read, mut write) = (0, 0);
+    while read < len {
+        let byte = json[read];
+        if byte == b'"' {
+            let end = string_end(json, read + 1);
+            if write != read {
+                json.copy_within(read..end, write);
             }
-            return true;
-        }
-        match byte {
-            b'"' => {
-                in_string = true;
-                true
+            write += end - read;
+            read = end;
+        } else {
+            if !matches!(byte, b' ' | b'\n' | b'\r' | b'\t') {
+                json[write] = byte;
+                write += 1;
             }
-            b' ' | b'\n' | b'\r' | b'\t' => false,
-            _ => true,
+            read += 1;
         }
-    });
+    }
+    json.truncate(write);
+}
+
+/// The index just past the quote that closes the string whose contents start at `from`
+/// (the end of the text if none does).
+fn string_end(json: &[u8], mut from: usize) -> usize {
+    while let Some(found) = json
+        .get(from..)
+        .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+    {
+        let at = from + found;
+        if json[at] == b'"' {
+            return at + 1;
+        }
+        // A backslash escapes the byte after it (`\"` and `\\` included).
+        from = at + 2;
+    }
+    json.len()
 }
 
 #[cfg(test)]
@@ -71,6 +88,58 @@ mod tests {
         assert_eq!(compacted("{\n\t\"k\" :\r\n true }"), r#"{"k":true}"#);
         assert_eq!(compacted(r#"{"\\": " \\\" "}"#), r#"{"\\":" \\\" "}"#);
         assert_eq!(compacted("{}"), "{}");
+        assert_eq!(compacted(r#"{"a": "\\"}"#), r#"{"a":"\\"}"#);
+        assert_eq!(compacted(r#"[ "x\\\"y" , 1 ]"#), r#"["x\\\"y",1]"#);
+    }
+
+    #[test]
+    fn broken_text_is_kept_without_panicking() {
+        assert_eq!(compacted(r#"{"a": "b"#), r#"{"a":"b"#);
+        assert_eq!(compacted(r#"{"a": "b\"#), r#"{"a":"b\"#);
+        assert_eq!(compacted(r#"{"a": "b\""#), r#"{"a":"b\""#);
+        assert_eq!(compacted(""), "");
+    }
+
+    /// The byte-by-byte definition the fast path must agree with.
+    fn compacted_slowly(text: &str) -> String {
+        let (mut in_string, mut escaped) = (false, false);
+        text.chars()
+            .filter(|&c| {
+                if in_string {
+                    if escaped {
+                        escaped = false;
+                    } else if c == '\\' {
+                        escaped = true;
+                    } else if c == '"' {
+                        in_string = false;
+                    }
+                    return true;
+                }
+                if c == '"' {
+                    in_string = true;
+                }
+                !matches!(c, ' ' | '\n' | '\r' | '\t')
+            })
+            .collect()
+    }
+
+    #[test]
+    fn agrees_with_the_byte_by_byte_definition() {
+        let pieces = [
+            "{", "}", "[", "]", " ", ",", ": ", "\"", "\\", "a", "é", "\t", "1",
+        ];
+        // Every sequence of up to 5 pieces: quotes, escapes and spaces in every order.
+        let mut texts = vec![String::new()];
+        for _ in 0..5 {
+            let longer: Vec<String> = texts
+                .iter()
+                .flat_map(|text| pieces.iter().map(move |piece| format!("{text}{piece}")))
+                .collect();
+            for text in &longer {
+                assert_eq!(compacted(text), compacted_slowly(text), "{text:?}");
+            }
+            texts = longer;
+        }
     }
 
     #[test]
