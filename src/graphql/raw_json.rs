@@ -5,7 +5,8 @@
 //! of a page's CPU. [`RawJson`] resolves to the document's JSON text instead, carried in
 //! the tree as one `Value::Binary` leaf (this schema has no other binary output), and
 //! [`Wire`] serializes a response writing that text as is. Every path that writes a
-//! response — HTTP and WebSocket — goes through [`Wire`].
+//! response goes through [`Wire`] (WebSocket) or [`to_vec`] (HTTP), which write the same
+//! text.
 
 use std::borrow::Cow;
 
@@ -98,6 +99,7 @@ struct WireValue<'a>(&'a Value);
 impl Serialize for WireValue<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self.0 {
+            Value::Binary(text) if text.is_empty() => serializer.serialize_unit(),
             Value::Binary(text) => {
                 let raw: &serde_json::value::RawValue =
                     serde_json::from_slice(text).map_err(S::Error::custom)?;
@@ -122,9 +124,86 @@ impl Serialize for WireValue<'_> {
     }
 }
 
-/// `response` as JSON bytes (HTTP bodies and WebSocket payloads).
+/// `response` as JSON bytes (HTTP bodies), the same text [`Wire`] serializes to. Written
+/// directly: a raw leaf's text is JSON by construction (a stored document's text, or
+/// serde_json's), so unlike a `RawValue` it is not parsed again, and the buffer is sized
+/// once.
 pub fn to_vec(response: &Response) -> serde_json::Result<Vec<u8>> {
-    serde_json::to_vec(&Wire(response))
+    let mut out = Vec::with_capacity(32 + estimated_len(&response.data));
+    out.extend_from_slice(b"{\"data\":");
+    write_value(&mut out, &response.data)?;
+    if !response.extensions.is_empty() {
+        out.extend_from_slice(b",\"extensions\":{");
+        for (index, (name, value)) in response.extensions.iter().enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            serde_json::to_writer(&mut out, name)?;
+            out.push(b':');
+            write_value(&mut out, value)?;
+        }
+        out.push(b'}');
+    }
+    if !response.errors.is_empty() {
+        out.extend_from_slice(b",\"errors\":");
+        serde_json::to_writer(&mut out, &response.errors)?;
+    }
+    out.push(b'}');
+    Ok(out)
+}
+
+fn write_value(out: &mut Vec<u8>, value: &Value) -> serde_json::Result<()> {
+    match value {
+        Value::Binary(text) if text.is_empty() => out.extend_from_slice(b"null"),
+        Value::Binary(text) => out.extend_from_slice(text),
+        Value::List(items) => {
+            out.push(b'[');
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push(b',');
+                }
+                write_value(out, item)?;
+            }
+            out.push(b']');
+        }
+        Value::Object(fields) => {
+            out.push(b'{');
+            for (index, (name, value)) in fields.iter().enumerate() {
+                if index > 0 {
+                    out.push(b',');
+                }
+                serde_json::to_writer(&mut *out, name.as_str())?;
+                out.push(b':');
+                write_value(out, value)?;
+            }
+            out.push(b'}');
+        }
+        scalar => serde_json::to_writer(&mut *out, scalar)?,
+    }
+    Ok(())
+}
+
+/// About how many bytes `value` takes as JSON (exact for raw leaves, which dominate).
+fn estimated_len(value: &Value) -> usize {
+    match value {
+        Value::Binary(text) => text.len(),
+        Value::String(text) => text.len() + 2,
+        Value::List(items) => {
+            items
+                .iter()
+                .map(|item| estimated_len(item) + 1)
+                .sum::<usize>()
+                + 2
+        }
+        Value::Object(fields) => {
+            fields
+                .iter()
+                .map(|(name, value)| name.len() + 4 + estimated_len(value))
+                .sum::<usize>()
+                + 2
+        }
+        _ => 8,
+    }
 }
 
 #[cfg(test)]
@@ -146,6 +225,34 @@ mod tests {
             written,
             json!({ "data": { "metadata": document, "id": "e\"1" } })
         );
+    }
+
+    #[test]
+    fn written_bytes_equal_the_serialized_wire_format() {
+        let document = json!({ "k": ["v", 1.5, null, { "é\"": false }] });
+        let mut node = IndexMap::new();
+        node.insert(Name::new("metadata"), RawJson::of(&document).0);
+        node.insert(Name::new("empty"), Value::Binary(Default::default()));
+        node.insert(Name::new("kind"), Value::Enum(Name::new("CAMPAIGN")));
+        node.insert(Name::new("n"), Value::from(-3));
+        let mut root = IndexMap::new();
+        root.insert(
+            Name::new("nodes"),
+            Value::List(vec![Value::Object(node), Value::Null]),
+        );
+        let error = async_graphql::ServerError::new("nope \"here\"", None);
+        let mut response = Response::new(Value::Object(root))
+            .extension("ftv1", Value::String("abc".into()))
+            .extension("x", RawJson::of(&json!([1])).0);
+        response.errors.push(error);
+        let written = to_vec(&response).unwrap();
+        assert_eq!(
+            String::from_utf8(written.clone()).unwrap(),
+            serde_json::to_string(&Wire(&response)).unwrap()
+        );
+        let parsed: serde_json::Value = serde_json::from_slice(&written).unwrap();
+        assert_eq!(parsed["data"]["nodes"][0]["metadata"], document);
+        assert_eq!(parsed["data"]["nodes"][0]["empty"], json!(null));
     }
 
     #[test]
