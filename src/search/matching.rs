@@ -2,7 +2,7 @@
 //! once its row is locked.
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockType, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use uuid::Uuid;
 
 use super::bounded;
@@ -50,7 +50,7 @@ pub async fn count_entities(
 /// still matches `filter`; PostgreSQL re-evaluates the condition on the row version it
 /// locks, so a row changed by a concurrent writer is judged by its new document.
 pub async fn lock_if_matching(
-    tx: &DatabaseTransaction,
+    tx: &impl ConnectionTrait,
     entity_type: EntityType,
     id: Uuid,
     filter: &MetadataFilter,

@@ -14,6 +14,7 @@ mod lock;
 mod origin;
 mod pair;
 mod retry;
+mod transaction;
 mod write;
 
 pub use crate::entity_types::EntityType;
@@ -26,5 +27,6 @@ pub use limits::{DATABASE_MAX_DEPTH, DocumentLimits};
 pub use lock::lock_pair;
 pub use origin::{OriginKind, WriteOrigin};
 pub use pair::{MetadataPair, find_master, find_masters, find_masters_by_entities, page_masters};
-pub use retry::{MaybeTransient, WriteTransaction, in_write_transaction};
+pub use retry::{MaybeTransient, in_write_transaction};
+pub use transaction::WriteTransaction;
 pub use write::{Side, write_metadata};

@@ -2,10 +2,9 @@
 //! triggers can record the origin (`api`, `localization`) and the actor; anything
 //! unmarked is recorded as `sql`.
 
-use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement};
-
-use super::WriteTransaction;
 use crate::policy::Grants;
+use sea_orm::sea_query::{Alias, Expr, Query};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, Statement};
 
 /// The longest actor name recorded; longer ones are cut.
 pub const MAX_ACTOR_LEN: usize = 200;
@@ -81,24 +80,48 @@ impl WriteOrigin {
     /// Marks `tx` for the event triggers. PostgreSQL: transaction-local settings.
     /// SQLite (whose writers are serialized): the one-row `_metadata_write_context`,
     /// removed again by [`WriteOrigin::unmark`] before commit.
-    pub(super) async fn mark(&self, tx: &WriteTransaction) -> Result<(), DbErr> {
+    pub(super) async fn mark(&self, tx: &DatabaseTransaction) -> Result<(), DbErr> {
         let backend = tx.get_database_backend();
-        let values = vec![self.kind.as_str().into(), self.actor.clone().into()];
-        let sql = match backend {
+        let statement = match backend {
             DatabaseBackend::Postgres => {
-                "SELECT set_config('metadata_synergy.origin', $1, true), \
-                 set_config('metadata_synergy.actor', coalesce($2, ''), true)"
+                let mut select = Query::select();
+                for (expr, alias) in self.marking_columns() {
+                    select.expr_as(expr, Alias::new(alias));
+                }
+                backend.build(&select)
             }
-            _ => {
-                "INSERT OR REPLACE INTO _metadata_write_context (id, origin, actor) VALUES (1, ?, ?)"
-            }
+            _ => Statement::from_sql_and_values(
+                backend,
+                "INSERT OR REPLACE INTO _metadata_write_context (id, origin, actor) VALUES (1, ?, ?)",
+                vec![self.kind.as_str().into(), self.actor.clone().into()],
+            ),
         };
-        tx.execute_raw(Statement::from_sql_and_values(backend, sql, values))
-            .await?;
+        tx.execute_raw(statement).await?;
         Ok(())
     }
 
-    pub(super) async fn unmark(tx: &WriteTransaction) -> Result<(), DbErr> {
+    /// The PostgreSQL mark as select-list columns (with their aliases), for a statement
+    /// that carries it (see `WriteTransaction::query_one_marking`).
+    pub(super) fn marking_columns(&self) -> [(Expr, &'static str); 2] {
+        [
+            (
+                Expr::cust_with_values(
+                    "set_config('metadata_synergy.origin', $1, true)",
+                    [self.kind.as_str()],
+                ),
+                "marked_origin",
+            ),
+            (
+                Expr::cust_with_values(
+                    "set_config('metadata_synergy.actor', coalesce($1, ''), true)",
+                    [self.actor.clone()],
+                ),
+                "marked_actor",
+            ),
+        ]
+    }
+
+    pub(super) async fn unmark(tx: &DatabaseTransaction) -> Result<(), DbErr> {
         if tx.get_database_backend() == DatabaseBackend::Sqlite {
             tx.execute_unprepared("DELETE FROM _metadata_write_context")
                 .await?;

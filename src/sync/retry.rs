@@ -9,16 +9,10 @@
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
-use sea_orm::{
-    DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
-};
+use sea_orm::{DatabaseConnection, DbErr};
 
-use super::WriteOrigin;
+use super::{WriteOrigin, WriteTransaction};
 use crate::db::is_transient;
-
-/// The transaction a write runs in.
-pub type WriteTransaction = DatabaseTransaction;
 
 const MAX_ATTEMPTS: u32 = 30;
 
@@ -41,17 +35,11 @@ where
     E: MaybeTransient,
     F: for<'t> FnMut(&'t WriteTransaction) -> BoxFuture<'t, Result<T, E>>,
 {
-    let options = TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..Default::default()
-    };
     let mut attempt = 1;
     loop {
         let outcome = async {
-            let tx = db.begin_with_options(options).await?;
-            origin.mark(&tx).await?;
+            let tx = WriteTransaction::begin(db, origin).await?;
             let value = work(&tx).await?;
-            WriteOrigin::unmark(&tx).await?;
             tx.commit().await?;
             crate::events::announce_commit();
             Ok::<T, E>(value)
