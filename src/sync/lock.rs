@@ -65,10 +65,11 @@ const MASTER: &str = "m";
 const MASTER_PREFIX: &str = "m_";
 
 /// Both rows in one statement: `SELECT … FROM <table> e JOIN _metadata_master m ON …
-/// WHERE e.<id> = $1 FOR UPDATE OF e FOR UPDATE OF m NOWAIT`. PostgreSQL locks the rows
+/// WHERE e.<id> = … FOR UPDATE OF e FOR UPDATE OF m NOWAIT`. PostgreSQL locks the rows
 /// in the order of the locking clauses, the entity first (SQLite, whose writers are
-/// serialized, takes no row locks). Table and column names come from the [`EntityType`]
-/// registry (the allow-list).
+/// serialized, takes no row locks). On PostgreSQL, as a transaction's first statement it
+/// also carries the origin mark (see [`WriteTransaction::query_one_marking`]). Table and
+/// column names come from the [`EntityType`] registry (the allow-list).
 async fn lock_joined(
     tx: &WriteTransaction,
     entity_type: EntityType,

@@ -2,9 +2,10 @@
 //! triggers can record the origin (`api`, `localization`) and the actor; anything
 //! unmarked is recorded as `sql`.
 
-use crate::policy::Grants;
 use sea_orm::sea_query::{Alias, Expr, Query};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, Statement};
+
+use crate::policy::Grants;
 
 /// The longest actor name recorded; longer ones are cut.
 pub const MAX_ACTOR_LEN: usize = 200;
@@ -77,7 +78,8 @@ impl WriteOrigin {
         }
     }
 
-    /// Marks `tx` for the event triggers. PostgreSQL: transaction-local settings.
+    /// Marks `tx` for the event triggers (for [`super::WriteTransaction`], which marks
+    /// itself once). PostgreSQL: transaction-local settings.
     /// SQLite (whose writers are serialized): the one-row `_metadata_write_context`,
     /// removed again by [`WriteOrigin::unmark`] before commit.
     pub(super) async fn mark(&self, tx: &DatabaseTransaction) -> Result<(), DbErr> {

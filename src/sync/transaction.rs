@@ -7,9 +7,8 @@
 //! way no statement runs unmarked. SQLite marks at once (its mark is a row, see `origin.rs`).
 
 use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    ExecResult, QueryResult, SqliteTransactionMode, Statement, TransactionOptions,
-    TransactionTrait,
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, ExecResult,
+    QueryResult, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 use tokio::sync::OnceCell;
 
@@ -64,8 +63,8 @@ impl WriteTransaction {
 
     /// Runs `marking` (a statement that also sets the mark, see
     /// [`WriteOrigin::marking_columns`]) when the transaction is not marked yet, else
-    /// `plain`; both must answer the same row. A `marking` statement that finds no row has
-    /// set nothing, so the mark then follows on its own.
+    /// `plain`; both must answer the same row. A `marking` statement that answers no row
+    /// may not have set the mark, so the mark is then sent on its own.
     pub(super) async fn query_one_marking(
         &self,
         plain: Statement,
@@ -92,7 +91,7 @@ impl WriteTransaction {
 
 #[async_trait::async_trait]
 impl ConnectionTrait for WriteTransaction {
-    fn get_database_backend(&self) -> DbBackend {
+    fn get_database_backend(&self) -> DatabaseBackend {
         self.tx.get_database_backend()
     }
 
