@@ -102,18 +102,19 @@ async fn lock_joined(
         .and_where(Expr::col((entity, Alias::new(entity_type.id_column()))).eq(id));
     let backend = tx.get_database_backend();
     let row = if backend == DatabaseBackend::Postgres {
-        let locked = |select: &sea_orm::sea_query::SelectStatement| {
-            let mut statement = backend.build(select);
+        tx.query_one_marking(|with_mark| {
+            if with_mark {
+                for (expr, alias) in tx.origin().marking_columns() {
+                    select.expr_as(expr, Alias::new(alias));
+                }
+            }
+            let mut statement = backend.build(&select);
             statement.sql.push_str(&format!(
                 " FOR UPDATE OF \"{ENTITY}\" FOR UPDATE OF \"{MASTER}\" NOWAIT"
             ));
             statement
-        };
-        let plain = locked(&select);
-        for (expr, alias) in tx.origin().marking_columns() {
-            select.expr_as(expr, Alias::new(alias));
-        }
-        tx.query_one_marking(plain, locked(&select)).await?
+        })
+        .await?
     } else {
         tx.query_one_raw(backend.build(&select)).await?
     };

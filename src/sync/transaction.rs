@@ -61,31 +61,31 @@ impl WriteTransaction {
         Ok(())
     }
 
-    /// Runs `marking` (a statement that also sets the mark, see
-    /// [`WriteOrigin::marking_columns`]) when the transaction is not marked yet, else
-    /// `plain`; both must answer the same row. A `marking` statement that answers no row
-    /// may not have set the mark, so the mark is then sent on its own.
+    /// Runs the statement `build(with_mark)` makes, once: with the mark (a statement that
+    /// also sets it, see [`WriteOrigin::marking_columns`]) when the transaction is not
+    /// marked yet, else without; both must answer the same row. A marking statement that
+    /// answers no row may not have set the mark, so the mark is then sent on its own.
     pub(super) async fn query_one_marking(
         &self,
-        plain: Statement,
-        marking: Statement,
+        build: impl FnOnce(bool) -> Statement,
     ) -> Result<Option<QueryResult>, DbErr> {
+        let mut build = Some(build);
         let mut answer = None;
-        let mut ran = false;
         self.marked
             .get_or_try_init(|| async {
-                answer = self.tx.query_one_raw(marking).await?;
-                ran = true;
+                if let Some(build) = build.take() {
+                    answer = self.tx.query_one_raw(build(true)).await?;
+                }
                 if answer.is_none() {
                     self.origin.mark(&self.tx).await?;
                 }
                 Ok::<(), DbErr>(())
             })
             .await?;
-        if ran {
-            return Ok(answer);
+        match build {
+            Some(build) => self.tx.query_one_raw(build(false)).await,
+            None => Ok(answer),
         }
-        self.tx.query_one_raw(plain).await
     }
 }
 
