@@ -15,7 +15,8 @@ use crate::events::delivery;
 use crate::localization::TranslationState;
 use crate::policy::Grants;
 use crate::sync::{
-    DocumentLimits, MetadataChange, Side, WriteOrigin, in_write_transaction, write_metadata,
+    Answer, DocumentLimits, MetadataChange, Side, WriteOrigin, in_write_transaction,
+    patch_in_place, write_metadata,
 };
 
 /// Writes. Every metadata write reaches both the entity and its master in one transaction.
@@ -114,9 +115,28 @@ async fn write(
     let limits = *ctx.data_unchecked::<DocumentLimits>();
     let change =
         MetadataChange::from_arguments(metadata.map(|j| j.0), patch.map(|j| j.0)).graphql()?;
+    let origin = origin(ctx);
+    if let (Side::Entity(entity_type, id), Some(answer)) = (side, in_place_answer(ctx)) {
+        let written = patch_in_place(
+            db(ctx),
+            &origin,
+            (entity_type, id),
+            &change,
+            expected_version,
+            &limits,
+            answer,
+        )
+        .await
+        .graphql()?;
+        if let Some(master) = written {
+            return Ok(MetadataSyncResult {
+                entity: None,
+                master: MetadataMaster(master),
+            });
+        }
+    }
     // The answer is read in the write's own transaction: a write answered as done is
     // exactly what was committed, and an error means nothing was written.
-    let origin = origin(ctx);
     // The entity row is one more statement: read only when the answer selects it.
     let entity_selected = ctx
         .field()
@@ -154,6 +174,32 @@ async fn write(
     })
 }
 
+/// How a one-statement patch ([`patch_in_place`]) answers the selection, or `None` when
+/// the selection needs what only the full path reads: the entity row in the write's
+/// transaction, or the decoded document (`inSync`). Fields are allowed by name, so a field
+/// added later takes the full path until it is listed here.
+fn in_place_answer(ctx: &Context<'_>) -> Option<Answer> {
+    let mut answer = Answer::WithoutDocument;
+    for field in ctx.field().selection_set() {
+        match field.name() {
+            "__typename" => {}
+            "master" => {
+                for master_field in field.selection_set() {
+                    match master_field.name() {
+                        "metadata" => answer = Answer::WithDocumentText,
+                        "__typename" | "id" | "entityType" | "entityId" | "entityTable"
+                        | "version" | "createdAt" | "updatedAt" | "entity" | "history"
+                        | "metadataAt" => {}
+                        _ => return None,
+                    }
+                }
+            }
+            _ => return None,
+        }
+    }
+    Some(answer)
+}
+
 /// Refuses a client's document (or patch) over the configured [`DocumentLimits`].
 pub(super) fn check_document(
     ctx: &Context<'_>,
@@ -164,6 +210,7 @@ pub(super) fn check_document(
         Some(document) => ctx
             .data_unchecked::<DocumentLimits>()
             .check(document, what)
+            .map(drop)
             .graphql(),
         None => Ok(()),
     }

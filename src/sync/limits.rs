@@ -32,8 +32,9 @@ impl Default for DocumentLimits {
 
 impl DocumentLimits {
     /// Refuses `document` (named `what` in the message) when it is over a limit or holds
-    /// a NUL character in a key or a string. Linear in the document; no recursion.
-    pub fn check(&self, document: &Value, what: &str) -> Result<(), SyncError> {
+    /// a NUL character in a key or a string, else answers the size it counted. Linear in
+    /// the document; no recursion.
+    pub fn check(&self, document: &Value, what: &str) -> Result<usize, SyncError> {
         let max_depth = self.max_depth.min(DATABASE_MAX_DEPTH);
         let mut stack: Vec<(&Value, usize)> = vec![(document, 1)];
         let mut bytes = 0usize;
@@ -75,7 +76,7 @@ impl DocumentLimits {
                 )));
             }
         }
-        Ok(())
+        Ok(bytes)
     }
 }
 

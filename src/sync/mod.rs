@@ -5,7 +5,8 @@
 //! row locks in one fixed order (entity row, then master row), applies a replacement or an
 //! RFC 7396 merge patch under those locks, checks `expectedVersion`, and retries the whole
 //! transaction when the database reports a deadlock, a serialization failure or a busy
-//! SQLite file.
+//! SQLite file. On PostgreSQL a flat merge patch can skip the round trips: see
+//! [`patch_in_place`].
 
 mod document;
 mod error;
@@ -13,6 +14,7 @@ mod limits;
 mod lock;
 mod origin;
 mod pair;
+mod patch_in_place;
 mod retry;
 mod transaction;
 mod write;
@@ -27,6 +29,7 @@ pub use limits::{DATABASE_MAX_DEPTH, DocumentLimits};
 pub use lock::lock_pair;
 pub use origin::{OriginKind, WriteOrigin};
 pub use pair::{MetadataPair, find_master, find_masters, find_masters_by_entities, page_masters};
+pub use patch_in_place::{Answer, flat_patch, patch_in_place};
 pub use retry::{MaybeTransient, in_write_transaction};
 pub use transaction::WriteTransaction;
 pub use write::{Side, write_metadata};

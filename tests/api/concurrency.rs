@@ -17,6 +17,8 @@ const PAIRS: usize = 2;
 #[derive(Clone, Copy, Debug)]
 enum Path {
     ApiEntity,
+    /// Answers without the entity: on PostgreSQL, the one-statement patch.
+    ApiEntityInPlace,
     ApiMaster,
     SqlEntity,
     SqlMaster,
@@ -41,10 +43,11 @@ async fn concurrent_writers_on_every_path_lose_nothing() {
                 let (entity_id, master_id) = pairs[pair];
                 let path = [
                     Path::ApiEntity,
+                    Path::ApiEntityInPlace,
                     Path::ApiMaster,
                     Path::SqlEntity,
                     Path::SqlMaster,
-                ][(task + i / 3) % 4];
+                ][(task + i / 3) % 5];
                 let key = format!("t{task}w{i}");
                 write(&app, path, entity_id, master_id, &key, i as i64).await;
                 *writes_per_pair.entry(pair).or_insert(0i64) += 1;
@@ -86,6 +89,15 @@ async fn write(app: &TestApp, path: Path, entity_id: Uuid, master_id: Uuid, key:
             app.graphql(
                 include_str!("../operations/update_entity_metadata.graphql"),
                 vars,
+            )
+            .await
+            .expect_data();
+        }
+        Path::ApiEntityInPlace => {
+            app.graphql(
+                "mutation($id: UUID!, $patch: JSON!) { updateEntityMetadata(entityType: CAMPAIGN,
+                   entityId: $id, patch: $patch) { master { version } } }",
+                json!({ "id": entity_id, "patch": { key: value } }),
             )
             .await
             .expect_data();

@@ -21,6 +21,7 @@ mod localization;
 mod maintenance;
 mod migrations;
 mod nats;
+mod patch_in_place;
 mod patch_where;
 mod policy;
 mod probes;

@@ -105,16 +105,22 @@ async fn an_entity_and_its_master_cost_one_statement() {
     app.stop().await;
 }
 
-/// A write reads the entity row for its answer only when the answer selects `entity`, and
-/// (PostgreSQL) answers with the master row its UPDATE returned.
+/// A write reads the entity row for its answer only when the answer selects `entity`.
+/// PostgreSQL: a flat patch is one statement; any other write locks the pair (marking the
+/// origin in the same statement) and answers with the master row its UPDATE returned.
 #[tokio::test]
 async fn a_write_reads_its_entity_only_when_asked() {
     let app = spawn_app().await;
     let (id, _) = create_campaign(&app, json!({ "n": 0 })).await;
     let mut counts = Vec::new();
-    for (n, selection) in [
-        (1, "master { version }"),
-        (2, "master { version } entity { id }"),
+    for (n, patch, selection) in [
+        (1, json!({ "n": 1 }), "master { version }"),
+        (2, json!({ "n": { "nested": 2 } }), "master { version }"),
+        (
+            3,
+            json!({ "n": { "nested": 3 } }),
+            "master { version } entity { id }",
+        ),
     ] {
         app.reset_statement_count();
         let query = format!(
@@ -122,21 +128,28 @@ async fn a_write_reads_its_entity_only_when_asked() {
                entityId: $id, patch: $patch) {{ {selection} }} }}"
         );
         let data = app
-            .graphql(&query, json!({ "id": id, "patch": { "n": n } }))
+            .graphql(&query, json!({ "id": id, "patch": patch }))
             .await
             .expect_data();
         assert_eq!(
             data["updateEntityMetadata"]["master"]["version"],
             json!(n + 1)
         );
-        if n == 2 {
+        if n == 3 {
             assert_eq!(data["updateEntityMetadata"]["entity"]["id"], json!(id));
         }
         counts.push(app.statement_count());
+        let statements = app.statements();
         if app.is_postgres() && n == 1 {
-            // Lock the entity and then its master, marking the origin in the same statement;
-            // write the master (RETURNING the row the answer shows: no read after the write).
-            let statements = app.statements();
+            assert_eq!(statements.len(), 1, "{statements:#?}");
+            assert!(
+                statements[0].starts_with("WITH e AS")
+                    && statements[0].contains("set_config('metadata_synergy.origin'")
+                    && statements[0].contains("FOR UPDATE OF m NOWAIT"),
+                "{statements:#?}"
+            );
+        }
+        if app.is_postgres() && n == 2 {
             assert_eq!(statements.len(), 2, "{statements:#?}");
             assert!(
                 statements[0].contains("set_config('metadata_synergy.origin'")
@@ -149,6 +162,6 @@ async fn a_write_reads_its_entity_only_when_asked() {
             );
         }
     }
-    assert_eq!(counts[1], counts[0] + 1, "{counts:?}");
+    assert_eq!(counts[2], counts[1] + 1, "{counts:?}");
     app.stop().await;
 }

@@ -1,0 +1,223 @@
+//! The one-statement write: a flat merge patch that PostgreSQL applies itself.
+//!
+//! Most API writes set a few top-level keys to scalars or arrays. Such a patch is the
+//! jsonb `||` of the stored document and the patch, so the read-modify-write of
+//! [`super::write_metadata`] (begin, lock and read, write, commit: four round trips) is
+//! not needed: one autocommit statement locks the pair in the service's lock order, checks
+//! everything the full path would check, and writes. When any check does not pass, the
+//! statement writes nothing and the caller takes the full path, which answers precisely
+//! (conflict, policy violation, limits, not found, nothing to change).
+//!
+//! The statement, in order:
+//! 1. `e` locks the entity row (`FOR UPDATE`) and marks the transaction with its origin
+//!    (the same settings [`WriteOrigin::marking_columns`] sets, read by the event
+//!    triggers);
+//! 2. `m` locks the master row `NOWAIT` (why `NOWAIT`: see [`super::lock_pair`]), only if
+//!    the pair is in sync, the master is at `expectedVersion` (when given) and no metadata
+//!    policy exists for the type (policies are checked in Rust, on the full path);
+//! 3. the `UPDATE` of the master merges the patch, only if that changes the document and
+//!    the result is within the [`DocumentLimits`] (see [`size_cap`] and [`depth_path`]);
+//!    the master's triggers then bump the version, copy the document to the entity and
+//!    record the event, as for any master write.
+//!
+//! Under the row locks the merge reads the latest committed document, so no update is
+//! lost; a failed statement rolls back whole.
+
+use entity::metadata_master;
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, FromQueryResult, Statement,
+    Value as SqlValue,
+};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::{CROSS_REFERENCE_KEY, DATABASE_MAX_DEPTH, DocumentLimits, EntityType, SyncError};
+use super::{MetadataChange, WriteOrigin};
+use crate::db::is_transient;
+
+/// What the answer needs besides the master row's columns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// The master row without its document.
+    WithoutDocument,
+    /// The master row and the text of its new document.
+    WithDocumentText,
+}
+
+/// Applies `change` to the entity's pair in one statement when it is a flat merge patch
+/// (see [`flat_patch`]) on PostgreSQL and every check passes, and answers the master row
+/// as written. Its `metadata` is not decoded (it is `null`); with
+/// [`Answer::WithDocumentText`] the new document is in `metadata_text`. `Ok(None)`:
+/// nothing was written, take the full path.
+#[tracing::instrument(name = "sync.patch_in_place", skip(db, origin, change, limits))]
+pub async fn patch_in_place(
+    db: &DatabaseConnection,
+    origin: &WriteOrigin,
+    (entity_type, entity_id): (EntityType, Uuid),
+    change: &MetadataChange,
+    expected_version: Option<i64>,
+    limits: &DocumentLimits,
+    answer: Answer,
+) -> Result<Option<metadata_master::Model>, SyncError> {
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(None);
+    }
+    let Some(patch) = flat_patch(change) else {
+        return Ok(None);
+    };
+    let patch_size = limits.check(&Value::Object(patch.clone()), "patch")?;
+    let values: Vec<SqlValue> = vec![
+        origin.kind.as_str().into(),
+        origin.actor.clone().unwrap_or_default().into(),
+        entity_id.into(),
+        expected_version.into(),
+        entity_type.as_str().into(),
+        serde_json::to_string(patch)
+            .map_err(|error| SyncError::InvalidMetadata(error.to_string()))?
+            .into(),
+        size_cap(limits, patch_size).into(),
+        depth_path(limits).into(),
+    ];
+    let statement =
+        Statement::from_sql_and_values(DatabaseBackend::Postgres, sql(entity_type, answer), values);
+    let row = match db.query_one_raw(statement).await {
+        Ok(Some(row)) => row,
+        Ok(None) => return Ok(None),
+        // A held master (NOWAIT) or a deadlock: the full path waits and retries.
+        Err(error) if is_transient(&error) => return Ok(None),
+        Err(error) => return Err(error.into()),
+    };
+    let mut master = metadata_master::Model::from_query_result(&row, "")?;
+    if answer == Answer::WithDocumentText {
+        let text: String = row.try_get("", crate::catalog::DOCUMENT_TEXT)?;
+        master.metadata_text = Some(entity::DocumentText::from_stored(text));
+    }
+    crate::events::announce_commit();
+    Ok(Some(master))
+}
+
+/// The patch, when it is a non-empty object whose values are all neither `null` nor
+/// objects and which leaves the cross reference alone: RFC 7396 then sets each key to its
+/// value, which is exactly jsonb's `||`.
+pub fn flat_patch(change: &MetadataChange) -> Option<&Map<String, Value>> {
+    let MetadataChange::MergePatch(Value::Object(patch)) = change else {
+        return None;
+    };
+    let flat = !patch.is_empty()
+        && !patch.contains_key(CROSS_REFERENCE_KEY)
+        && patch
+            .values()
+            .all(|value| !value.is_null() && !value.is_object());
+    flat.then_some(patch)
+}
+
+/// The largest stored document (as `jsonb::text` bytes) this patch may be merged into
+/// here. [`DocumentLimits::check`] counts at most three bytes per byte of `jsonb::text`
+/// (its per-entry and per-item overhead is below the text's `": "`/`", "` separators and
+/// quotes, and a number's text grows by at most `.0`), and a flat patch adds at most its
+/// own count. So a document under the cap is certainly within the limit after the merge;
+/// a larger one takes the full path, which counts exactly.
+fn size_cap(limits: &DocumentLimits, patch_size: usize) -> i64 {
+    let room = limits.max_bytes.saturating_sub(patch_size) / 3;
+    i64::try_from(room).unwrap_or(i64::MAX)
+}
+
+/// A jsonpath that finds a container deeper than the limit (the document is level 1, so a
+/// container at `.**` level N sits N + 1 deep). A flat patch's values sit where they sit in
+/// the patch, which was checked against the same limit.
+fn depth_path(limits: &DocumentLimits) -> String {
+    let max_depth = limits.max_depth.min(DATABASE_MAX_DEPTH);
+    format!(r#"strict $.**{{{max_depth}}} ? (@.type() == "object" || @.type() == "array")"#)
+}
+
+/// Table and column names come from the [`EntityType`] registry (the allow-list) and are
+/// quoted; everything else is a parameter.
+fn sql(entity_type: EntityType, answer: Answer) -> String {
+    let table = quoted(entity_type.table());
+    let id = quoted(entity_type.id_column());
+    let metadata = quoted(entity_type.metadata_column());
+    let document_text = match answer {
+        Answer::WithoutDocument => String::new(),
+        Answer::WithDocumentText => {
+            format!(", t.metadata::text AS {}", crate::catalog::DOCUMENT_TEXT)
+        }
+    };
+    format!(
+        r#"WITH e AS (
+    SELECT e.metadata_master_id AS master_id, e.{metadata} AS document,
+           set_config('metadata_synergy.origin', $1, true) AS marked_origin,
+           set_config('metadata_synergy.actor', $2, true) AS marked_actor
+      FROM {table} e WHERE e.{id} = $3
+       FOR UPDATE),
+m AS (
+    SELECT m.id FROM _metadata_master m JOIN e ON m.id = e.master_id
+     WHERE m.metadata = e.document
+       AND ($4::bigint IS NULL OR m.version = $4)
+       AND NOT EXISTS (SELECT 1 FROM _metadata_policies p WHERE p.entity_type = $5)
+       FOR UPDATE OF m NOWAIT)
+UPDATE _metadata_master t SET metadata = t.metadata || $6::jsonb
+  FROM m
+ WHERE t.id = m.id
+   AND t.metadata || $6::jsonb <> t.metadata
+   AND octet_length(t.metadata::text) <= $7
+   AND NOT jsonb_path_exists(t.metadata, $8::jsonpath)
+RETURNING t.id, t.entity_type, t.entity_id, t.entity_table, 'null'::jsonb AS metadata,
+          t.version, t.created_at, t.updated_at{document_text}"#
+    )
+}
+
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn patch(value: Value) -> MetadataChange {
+        MetadataChange::MergePatch(value)
+    }
+
+    #[test]
+    fn only_flat_patches_are_applied_in_place() {
+        assert!(flat_patch(&patch(json!({ "a": 1, "b": [1, { "c": null }], "d": "x" }))).is_some());
+        assert!(
+            flat_patch(&patch(json!({ "a": { "b": 1 } }))).is_none(),
+            "objects merge"
+        );
+        assert!(
+            flat_patch(&patch(json!({ "a": null }))).is_none(),
+            "null removes"
+        );
+        assert!(flat_patch(&patch(json!({}))).is_none(), "changes nothing");
+        assert!(flat_patch(&patch(json!({ CROSS_REFERENCE_KEY: "x" }))).is_none());
+        assert!(flat_patch(&patch(json!([1]))).is_none());
+        assert!(flat_patch(&MetadataChange::Replace(json!({ "a": 1 }))).is_none());
+    }
+
+    #[test]
+    fn the_size_cap_leaves_room_for_the_patch() {
+        let limits = DocumentLimits {
+            max_bytes: 3_000,
+            max_depth: 32,
+        };
+        assert_eq!(size_cap(&limits, 0), 1_000);
+        assert_eq!(size_cap(&limits, 300), 900);
+        assert_eq!(size_cap(&limits, 5_000), 0);
+    }
+
+    #[test]
+    fn the_depth_path_names_the_first_level_over_the_limit() {
+        let limits = DocumentLimits {
+            max_bytes: 1,
+            max_depth: 32,
+        };
+        assert!(depth_path(&limits).starts_with("strict $.**{32} ?"));
+        let limits = DocumentLimits {
+            max_bytes: 1,
+            max_depth: 500,
+        };
+        assert!(depth_path(&limits).starts_with("strict $.**{100} ?"));
+    }
+}

@@ -1,0 +1,256 @@
+//! A flat merge patch whose answer does not select the entity is applied in one statement
+//! on PostgreSQL (`sync::patch_in_place`). It must leave exactly what the full write path
+//! leaves, and hand every case it cannot check itself to the full path. On SQLite every
+//! write takes the full path; the same assertions hold.
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::{TestApp, create_campaign, spawn_app};
+
+/// Answers without the entity: the one-statement path when the patch is flat.
+const IN_PLACE: &str = "mutation($id: UUID!, $patch: JSON!, $expected: Int) {
+    updateEntityMetadata(entityType: CAMPAIGN, entityId: $id, patch: $patch,
+                         expectedVersion: $expected) {
+        master { id version metadata entityId createdAt updatedAt } } }";
+/// Selects the entity: always the full path.
+const FULL: &str = include_str!("../operations/update_entity_metadata.graphql");
+
+fn without_cross_reference(mut document: Value) -> Value {
+    document
+        .as_object_mut()
+        .expect("an object")
+        .remove("metadata_master_id");
+    document
+}
+
+async fn in_place(
+    app: &TestApp,
+    id: Uuid,
+    patch: Value,
+    expected: Option<i64>,
+) -> crate::helpers::Reply {
+    app.reset_statement_count();
+    app.graphql(
+        IN_PLACE,
+        json!({ "id": id, "patch": patch, "expected": expected }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_flat_patch_in_place_leaves_what_the_full_path_leaves() {
+    let app = spawn_app().await;
+    let start = json!({
+        "title": "Spring", "price": 2.50, "tags": ["a", {"b": null}], "nested": {"x": 1},
+        "text": "naïve \"quoted\" \\ text", "big": 12345678901234567890u64
+    });
+    let (a, a_master) = create_campaign(&app, start.clone()).await;
+    let (b, _) = create_campaign(&app, start).await;
+    let patches = [
+        json!({ "title": "Summer" }),
+        json!({ "price": 3.25, "count": 7, "flag": true }),
+        json!({ "tags": [1, {"deep": [null, {"k": "v"}]}, "é"] }),
+        json!({ "nested": "now a string", "text": "ünïcödé ✓" }),
+        json!({ "empty_list": [], "neg": -0.5, "huge": 1e300 }),
+    ];
+    for (n, patch) in patches.into_iter().enumerate() {
+        let version = n as i64 + 2;
+        let reply = in_place(&app, a, patch.clone(), None).await;
+        if app.is_postgres() {
+            let statements = app.statements();
+            assert_eq!(statements.len(), 1, "{statements:#?}");
+            assert!(statements[0].starts_with("WITH e AS"), "{statements:#?}");
+        }
+        let answered = reply.expect_data()["updateEntityMetadata"]["master"].clone();
+        let full = app
+            .graphql(
+                FULL,
+                json!({ "entityType": "CAMPAIGN", "entityId": b, "patch": patch }),
+            )
+            .await
+            .expect_data()["updateEntityMetadata"]["master"]
+            .clone();
+        assert_eq!(answered["version"], json!(version));
+        assert_eq!(full["version"], json!(version));
+        assert_eq!(answered["id"], json!(a_master));
+        assert_eq!(answered["entityId"], json!(a));
+        assert!(answered["updatedAt"].as_str() >= answered["createdAt"].as_str());
+        let (entity_doc, master_doc, stored_version) = app.pair("service_campaign_main", a).await;
+        assert_eq!(stored_version, version);
+        assert_eq!(entity_doc, master_doc);
+        assert_eq!(
+            answered["metadata"], master_doc,
+            "the answer is the stored document"
+        );
+        let (other_doc, _, _) = app.pair("service_campaign_main", b).await;
+        assert_eq!(
+            without_cross_reference(master_doc),
+            without_cross_reference(other_doc),
+            "after patch {n}"
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn what_one_statement_cannot_decide_is_decided_by_the_full_path() {
+    let app = spawn_app().await;
+    let (id, _) = create_campaign(&app, json!({ "a": 1, "n": { "x": 1 } })).await;
+
+    // A stale expectedVersion: CONFLICT, nothing written; the current one writes.
+    let reply = in_place(&app, id, json!({ "a": 2 }), Some(5)).await;
+    assert_eq!(reply.code(), "CONFLICT");
+    assert_eq!(app.pair("service_campaign_main", id).await.2, 1);
+    let reply = in_place(&app, id, json!({ "a": 2 }), Some(1)).await;
+    assert_eq!(
+        reply.expect_data()["updateEntityMetadata"]["master"]["version"],
+        2
+    );
+
+    // Nothing to change: no new version.
+    let reply = in_place(&app, id, json!({ "a": 2 }), None).await;
+    assert_eq!(
+        reply.expect_data()["updateEntityMetadata"]["master"]["version"],
+        2
+    );
+
+    // Not flat (a nested object, a removal): the full path merges recursively.
+    in_place(&app, id, json!({ "n": { "y": 2 }, "a": null }), None)
+        .await
+        .expect_data();
+    let (document, _, version) = app.pair("service_campaign_main", id).await;
+    assert_eq!(version, 3);
+    assert_eq!(
+        without_cross_reference(document),
+        json!({ "n": { "x": 1, "y": 2 } })
+    );
+
+    // An unknown entity.
+    let reply = in_place(&app, Uuid::new_v4(), json!({ "a": 1 }), None).await;
+    assert_eq!(reply.code(), "NOT_FOUND");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn in_place_patches_keep_the_document_limits_of_the_result() {
+    let app = spawn_app().await;
+    let raw_write = |id: Uuid, document: Value| {
+        let app = &app;
+        async move {
+            app.sql(
+                "UPDATE service_campaign_main SET metadata = $2 WHERE id = $1",
+                vec![id.into(), document.into()],
+            )
+            .await
+            .unwrap();
+        }
+    };
+    // Written by another service, 40 levels deep (the API's limit is 32): a patch that
+    // keeps it so is refused.
+    let (deep, _) = create_campaign(&app, json!({})).await;
+    let nested = (0..39).fold(json!(1), |inner, _| json!({ "d": inner }));
+    raw_write(deep, nested).await;
+    let before = app.pair("service_campaign_main", deep).await;
+    let reply = in_place(&app, deep, json!({ "k": 1 }), None).await;
+    assert_eq!(reply.code(), "BAD_USER_INPUT");
+    assert!(
+        reply.errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nested deeper")
+    );
+    assert_eq!(app.pair("service_campaign_main", deep).await, before);
+
+    // 1.1 MB (the limit is 1 MiB): refused. 400 kB: too large to be sure of in one
+    // statement, written by the full path. 200 kB: written in one statement.
+    for (kilobytes, written, statements) in [
+        (1100, false, None),
+        (400, true, Some(3)),
+        (200, true, Some(1)),
+    ] {
+        let (id, _) = create_campaign(&app, json!({})).await;
+        raw_write(id, json!({ "blob": "x".repeat(kilobytes * 1000) })).await;
+        let reply = in_place(&app, id, json!({ "k": 1 }), None).await;
+        let counted = app.statement_count();
+        if written {
+            assert_eq!(
+                reply.expect_data()["updateEntityMetadata"]["master"]["version"],
+                3
+            );
+            if app.is_postgres() {
+                assert_eq!(Some(counted), statements, "{kilobytes} kB");
+            }
+        } else {
+            assert_eq!(reply.code(), "BAD_USER_INPUT");
+            assert!(
+                reply.errors[0]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("larger than")
+            );
+            assert_eq!(app.pair("service_campaign_main", id).await.2, 2);
+        }
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_metadata_policy_is_enforced_on_in_place_patches() {
+    let app = spawn_app().await;
+    let (id, _) = create_campaign(&app, json!({ "title": "Spring" })).await;
+    let policy = json!({ "entityType": "CAMPAIGN", "dryRun": false, "schema": {
+        "type": "object", "properties": { "title": { "type": "string" } } } });
+    app.graphql(
+        include_str!("../operations/set_metadata_policy.graphql"),
+        policy,
+    )
+    .await
+    .expect_data();
+    let reply = in_place(&app, id, json!({ "title": 5 }), None).await;
+    assert_eq!(reply.code(), "BAD_USER_INPUT");
+    assert_eq!(app.pair("service_campaign_main", id).await.2, 1);
+    let reply = in_place(&app, id, json!({ "title": "Summer" }), None).await;
+    assert_eq!(
+        reply.expect_data()["updateEntityMetadata"]["master"]["version"],
+        2
+    );
+    app.stop().await;
+}
+
+/// The one-statement path trusts `DocumentLimits::check` to count at most three bytes per
+/// byte of PostgreSQL's `jsonb::text` (see `size_cap`). Checked against PostgreSQL's own
+/// text for the shapes where the two differ most.
+#[tokio::test]
+async fn the_counted_size_is_at_most_three_times_the_stored_text() {
+    let app = spawn_app().await;
+    if !app.is_postgres() {
+        return app.stop().await;
+    }
+    let limits = metadata_synergy::sync::DocumentLimits {
+        max_bytes: usize::MAX,
+        max_depth: 100,
+    };
+    let documents = [
+        "{}",
+        r#"{"a":[1e2]}"#,
+        r#"{"a":[[]],"b":[{}],"c":[[[[1]]]]}"#,
+        r#"{"n":[-0, 1.0, 1e15, 1e16, 1e-7, 0.1, 123456789012345678901234567890, 2.50]}"#,
+        r#"{"s":["", "\"", "\\", "é", "\u0001"], "b":[true, false, null]}"#,
+        r#"{"":{"":{"":[null]}}}"#,
+    ];
+    for document in documents {
+        let rows = app
+            .sql_rows("SELECT $1::jsonb::text AS text", vec![document.into()])
+            .await;
+        let text: String = rows[0].try_get("", "text").unwrap();
+        let stored: Value = serde_json::from_str(&text).unwrap();
+        let counted = limits.check(&stored, "document").unwrap();
+        assert!(
+            counted <= 3 * text.len(),
+            "{document}: {counted} > 3 × {}",
+            text.len()
+        );
+    }
+    app.stop().await;
+}
