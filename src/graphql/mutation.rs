@@ -4,12 +4,13 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::error::{IntoGraphql, internal};
+use super::loaders::master_documents;
 use super::orchestration::OrchestrationMutations;
 use super::policy::PolicyMutations;
 use super::types::{EntityTypeName, MetadataEntity, MetadataMaster, MetadataSyncResult};
 use super::{ErrorCode, RequestActor};
 use crate::auth::Principal;
-use crate::catalog::{self, CatalogError};
+use crate::catalog::{self, CatalogError, Documents};
 use crate::entity_types::EntityMutations;
 use crate::events::delivery;
 use crate::localization::TranslationState;
@@ -176,24 +177,19 @@ async fn write(
 
 /// How a one-statement patch ([`patch_in_place`]) answers the selection, or `None` when
 /// the selection needs what only the full path reads: the entity row in the write's
-/// transaction, or the decoded document (`inSync`). Fields are allowed by name, so a field
-/// added later takes the full path until it is listed here.
+/// transaction, or the decoded document (e.g. `inSync`; the master's fields are sorted as
+/// the loaders sort them, so a field added later reads the decoded document until it is
+/// listed as not reading it).
 fn in_place_answer(ctx: &Context<'_>) -> Option<Answer> {
     let mut answer = Answer::WithoutDocument;
     for field in ctx.field().selection_set() {
         match field.name() {
             "__typename" => {}
-            "master" => {
-                for master_field in field.selection_set() {
-                    match master_field.name() {
-                        "metadata" => answer = Answer::WithDocumentText,
-                        "__typename" | "id" | "entityType" | "entityId" | "entityTable"
-                        | "version" | "createdAt" | "updatedAt" | "entity" | "history"
-                        | "metadataAt" => {}
-                        _ => return None,
-                    }
-                }
-            }
+            "master" => match master_documents(field.selection_set()) {
+                Documents::Skip => {}
+                Documents::Text => answer = Answer::WithDocumentText,
+                Documents::Read => return None,
+            },
             _ => return None,
         }
     }

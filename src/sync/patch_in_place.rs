@@ -22,13 +22,22 @@
 //!
 //! Under the row locks the merge reads the latest committed document, so no update is
 //! lost; a failed statement rolls back whole.
+//!
+//! Two differences from the full path, both deliberate:
+//! - Keys the patch does not touch keep their stored value exactly. The full path
+//!   re-encodes the whole document through `serde_json`, whose numbers are 64-bit integers
+//!   or doubles, so a number stored by SQL with more precision than a double (or outside
+//!   its range) is rounded there (or refused) and kept here.
+//! - A statement that waited for the entity row (another writer of the same entity held
+//!   it) compares it with the master as the statement first saw it, finds them apart and
+//!   writes nothing: under contention on one entity, writes take the full path.
 
 use entity::metadata_master;
 use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, FromQueryResult, Statement,
-    Value as SqlValue,
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, FromQueryResult, QueryResult,
+    Statement, Value as SqlValue,
 };
-use serde_json::{Map, Value};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::{CROSS_REFERENCE_KEY, DATABASE_MAX_DEPTH, DocumentLimits, EntityType, SyncError};
@@ -65,7 +74,7 @@ pub async fn patch_in_place(
     let Some(patch) = flat_patch(change) else {
         return Ok(None);
     };
-    let patch_size = limits.check(&Value::Object(patch.clone()), "patch")?;
+    let patch_size = limits.check(patch, "patch")?;
     let values: Vec<SqlValue> = vec![
         origin.kind.as_str().into(),
         origin.actor.clone().unwrap_or_default().into(),
@@ -87,25 +96,34 @@ pub async fn patch_in_place(
         Err(error) if is_transient(&error) => return Ok(None),
         Err(error) => return Err(error.into()),
     };
-    let mut master = metadata_master::Model::from_query_result(&row, "")?;
+    // Committed: whatever happens to the answer, the event is announced.
+    crate::events::announce_commit();
+    read_answer(&row, answer).map(Some).map_err(|error| {
+        tracing::error!(%error, "a one-statement patch committed but its answer is unreadable");
+        error.into()
+    })
+}
+
+fn read_answer(row: &QueryResult, answer: Answer) -> Result<metadata_master::Model, DbErr> {
+    let mut master = metadata_master::Model::from_query_result(row, "")?;
     if answer == Answer::WithDocumentText {
         let text: String = row.try_get("", crate::catalog::DOCUMENT_TEXT)?;
         master.metadata_text = Some(entity::DocumentText::from_stored(text));
     }
-    crate::events::announce_commit();
-    Ok(Some(master))
+    Ok(master)
 }
 
 /// The patch, when it is a non-empty object whose values are all neither `null` nor
 /// objects and which leaves the cross reference alone: RFC 7396 then sets each key to its
 /// value, which is exactly jsonb's `||`.
-pub fn flat_patch(change: &MetadataChange) -> Option<&Map<String, Value>> {
-    let MetadataChange::MergePatch(Value::Object(patch)) = change else {
+pub fn flat_patch(change: &MetadataChange) -> Option<&Value> {
+    let MetadataChange::MergePatch(patch) = change else {
         return None;
     };
-    let flat = !patch.is_empty()
-        && !patch.contains_key(CROSS_REFERENCE_KEY)
-        && patch
+    let map = patch.as_object()?;
+    let flat = !map.is_empty()
+        && !map.contains_key(CROSS_REFERENCE_KEY)
+        && map
             .values()
             .all(|value| !value.is_null() && !value.is_object());
     flat.then_some(patch)

@@ -75,7 +75,20 @@ async fn a_flat_patch_in_place_leaves_what_the_full_path_leaves() {
         assert_eq!(full["version"], json!(version));
         assert_eq!(answered["id"], json!(a_master));
         assert_eq!(answered["entityId"], json!(a));
-        assert!(answered["updatedAt"].as_str() >= answered["createdAt"].as_str());
+        let stored = app
+            .sql_rows(
+                "SELECT updated_at FROM _metadata_master WHERE id = $1",
+                vec![a_master.into()],
+            )
+            .await;
+        let updated_at: chrono::DateTime<chrono::Utc> =
+            stored[0].try_get("", "updated_at").unwrap();
+        let answered_at: chrono::DateTime<chrono::Utc> =
+            answered["updatedAt"].as_str().unwrap().parse().unwrap();
+        assert_eq!(
+            answered_at, updated_at,
+            "the answer's updatedAt is the stored one"
+        );
         let (entity_doc, master_doc, stored_version) = app.pair("service_campaign_main", a).await;
         assert_eq!(stored_version, version);
         assert_eq!(entity_doc, master_doc);
@@ -146,21 +159,33 @@ async fn in_place_patches_keep_the_document_limits_of_the_result() {
             .unwrap();
         }
     };
-    // Written by another service, 40 levels deep (the API's limit is 32): a patch that
-    // keeps it so is refused.
-    let (deep, _) = create_campaign(&app, json!({})).await;
-    let nested = (0..39).fold(json!(1), |inner, _| json!({ "d": inner }));
-    raw_write(deep, nested).await;
-    let before = app.pair("service_campaign_main", deep).await;
-    let reply = in_place(&app, deep, json!({ "k": 1 }), None).await;
-    assert_eq!(reply.code(), "BAD_USER_INPUT");
-    assert!(
-        reply.errors[0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("nested deeper")
-    );
-    assert_eq!(app.pair("service_campaign_main", deep).await, before);
+    // Written by another service: 32 levels deep (the API's limit) is written in one
+    // statement; 33 is refused, and a patch does not make it acceptable.
+    for (levels, accepted) in [(32, true), (33, false)] {
+        let (deep, _) = create_campaign(&app, json!({})).await;
+        let nested = (0..levels).fold(json!(1), |inner, _| json!({ "d": inner }));
+        raw_write(deep, nested).await;
+        let before = app.pair("service_campaign_main", deep).await;
+        let reply = in_place(&app, deep, json!({ "k": 1 }), None).await;
+        if accepted {
+            assert_eq!(
+                reply.expect_data()["updateEntityMetadata"]["master"]["version"],
+                3
+            );
+            if app.is_postgres() {
+                assert_eq!(app.statement_count(), 1, "{levels} levels");
+            }
+        } else {
+            assert_eq!(reply.code(), "BAD_USER_INPUT");
+            assert!(
+                reply.errors[0]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("nested deeper")
+            );
+            assert_eq!(app.pair("service_campaign_main", deep).await, before);
+        }
+    }
 
     // 1.1 MB (the limit is 1 MiB): refused. 400 kB: too large to be sure of in one
     // statement, written by the full path. 200 kB: written in one statement.
@@ -252,5 +277,136 @@ async fn the_counted_size_is_at_most_three_times_the_stored_text() {
             text.len()
         );
     }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_in_place_patch_records_its_origin_and_actor_and_answers_in_sync() {
+    let trusting = metadata_synergy::auth::Authenticator::new(metadata_synergy::auth::AuthConfig {
+        trust_actor_header: true,
+        ..Default::default()
+    })
+    .unwrap();
+    let app = crate::helpers::spawn_app_with_http(metadata_synergy::server::HttpOptions {
+        auth: std::sync::Arc::new(trusting),
+        ..Default::default()
+    })
+    .await;
+    let (id, master_id) = create_campaign(&app, json!({ "a": 1 })).await;
+    app.reset_statement_count();
+    app.graphql_as(
+        Some("alice"),
+        IN_PLACE,
+        json!({ "id": id, "patch": { "a": 2 } }),
+    )
+    .await
+    .expect_data();
+    if app.is_postgres() {
+        assert_eq!(app.statement_count(), 1);
+    }
+    let events = app
+        .sql_rows(
+            "SELECT origin, actor, version FROM _metadata_events WHERE master_id = $1 ORDER BY id DESC",
+            vec![master_id.into()],
+        )
+        .await;
+    let latest: (String, Option<String>, i64) = (
+        events[0].try_get("", "origin").unwrap(),
+        events[0].try_get("", "actor").unwrap(),
+        events[0].try_get("", "version").unwrap(),
+    );
+    assert_eq!(latest, ("api".into(), Some("alice".into()), 2));
+    assert_eq!(events.len(), 2, "one event per version");
+
+    // `inSync` reads the decoded document: the full path answers it.
+    app.reset_statement_count();
+    let data = app
+        .graphql(
+            "mutation($id: UUID!) { updateEntityMetadata(entityType: CAMPAIGN, entityId: $id,
+               patch: { a: 3 }) { master { version inSync } } }",
+            json!({ "id": id }),
+        )
+        .await
+        .expect_data();
+    assert_eq!(
+        data["updateEntityMetadata"]["master"],
+        json!({ "version": 3, "inSync": true })
+    );
+    if app.is_postgres() {
+        assert!(app.statement_count() >= 2, "{:#?}", app.statements());
+    }
+    app.stop().await;
+}
+
+/// PostgreSQL: a held master row and a drifted pair are left to the full path, which waits
+/// for the one and repairs the other as it always does.
+#[tokio::test]
+async fn a_held_master_and_a_drifted_pair_take_the_full_path() {
+    use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
+    let app = spawn_app().await;
+    if !app.is_postgres() {
+        return app.stop().await;
+    }
+    let (id, master_id) = create_campaign(&app, json!({ "a": 1 })).await;
+    let holder = app.db.begin().await.unwrap();
+    holder
+        .execute_raw(Statement::from_sql_and_values(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT 1 FROM _metadata_master WHERE id = $1 FOR UPDATE",
+            vec![master_id.into()],
+        ))
+        .await
+        .unwrap();
+    let writer = {
+        let (address, client) = (app.address.clone(), reqwest::Client::new());
+        tokio::spawn(async move {
+            client
+                .post(format!("{address}/graphql"))
+                .json(&json!({ "query": IN_PLACE, "variables": { "id": id, "patch": { "b": 2 } } }))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!writer.is_finished(), "the write waits for the held master");
+    holder.commit().await.unwrap();
+    let answer = writer.await.unwrap();
+    assert_eq!(
+        answer["data"]["updateEntityMetadata"]["master"]["version"], 2,
+        "{answer}"
+    );
+
+    // Drift: the entity changed with the triggers off.
+    let drifter = app.db.begin().await.unwrap();
+    drifter
+        .execute_unprepared("SET LOCAL session_replication_role = replica")
+        .await
+        .unwrap();
+    drifter
+        .execute_raw(Statement::from_sql_and_values(
+            sea_orm::DatabaseBackend::Postgres,
+            r#"UPDATE service_campaign_main SET metadata = metadata || '{"drift": true}' WHERE id = $1"#,
+            vec![id.into()],
+        ))
+        .await
+        .unwrap();
+    drifter.commit().await.unwrap();
+    app.reset_statement_count();
+    let reply = in_place(&app, id, json!({ "c": 3 }), None).await;
+    assert_eq!(
+        reply.expect_data()["updateEntityMetadata"]["master"]["version"],
+        3
+    );
+    assert_eq!(app.statement_count(), 3, "{:#?}", app.statements());
+    let (entity_doc, master_doc, _) = app.pair("service_campaign_main", id).await;
+    assert_eq!(entity_doc, master_doc);
+    assert_eq!(
+        without_cross_reference(master_doc),
+        json!({ "a": 1, "b": 2, "c": 3, "drift": true })
+    );
     app.stop().await;
 }
