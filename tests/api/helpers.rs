@@ -116,6 +116,20 @@ pub async fn spawn_app_with_http(http: HttpOptions) -> TestApp {
     spawn_app_on(url, Some(database), None, http, None).await
 }
 
+/// The app behind a gateway that authenticated the user and names it in `x-actor`.
+pub async fn spawn_app_trusting_actor_header() -> TestApp {
+    let trusting = metadata_synergy::auth::Authenticator::new(metadata_synergy::auth::AuthConfig {
+        trust_actor_header: true,
+        ..Default::default()
+    })
+    .expect("an authenticator");
+    spawn_app_with_http(HttpOptions {
+        auth: std::sync::Arc::new(trusting),
+        ..Default::default()
+    })
+    .await
+}
+
 /// A second server process on the database of `first` (it does not drop it).
 pub async fn spawn_second_app(first: &TestApp) -> TestApp {
     spawn_app_on(

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{spawn_app, spawn_app_with_http, uuid};
+use crate::helpers::{spawn_app, spawn_app_trusting_actor_header, uuid};
 use metadata_synergy::events::json_patch;
 
 const HISTORY: &str = include_str!("../operations/history.graphql");
@@ -11,16 +11,7 @@ const HISTORY: &str = include_str!("../operations/history.graphql");
 #[tokio::test]
 async fn every_path_leaves_one_event_per_effective_change() {
     // Behind a gateway that authenticated the user and names it in `x-actor`.
-    let trusting = metadata_synergy::auth::Authenticator::new(metadata_synergy::auth::AuthConfig {
-        trust_actor_header: true,
-        ..Default::default()
-    })
-    .unwrap();
-    let app = spawn_app_with_http(metadata_synergy::server::HttpOptions {
-        auth: std::sync::Arc::new(trusting),
-        ..Default::default()
-    })
-    .await;
+    let app = spawn_app_trusting_actor_header().await;
     let created = app
         .graphql_as(
             Some("alice"),

@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, create_campaign, spawn_app};
+use crate::helpers::{Reply, TestApp, create_campaign, spawn_app};
 
 /// Answers without the entity: the one-statement path when the patch is flat.
 const IN_PLACE: &str = "mutation($id: UUID!, $patch: JSON!, $expected: Int) {
@@ -24,12 +24,12 @@ fn without_cross_reference(mut document: Value) -> Value {
     document
 }
 
-async fn in_place(
-    app: &TestApp,
-    id: Uuid,
-    patch: Value,
-    expected: Option<i64>,
-) -> crate::helpers::Reply {
+/// The version a write answered (asserting it succeeded).
+fn version_of(reply: Reply) -> Value {
+    reply.expect_data()["updateEntityMetadata"]["master"]["version"].clone()
+}
+
+async fn in_place(app: &TestApp, id: Uuid, patch: Value, expected: Option<i64>) -> Reply {
     app.reset_statement_count();
     app.graphql(
         IN_PLACE,
@@ -116,17 +116,11 @@ async fn what_one_statement_cannot_decide_is_decided_by_the_full_path() {
     assert_eq!(reply.code(), "CONFLICT");
     assert_eq!(app.pair("service_campaign_main", id).await.2, 1);
     let reply = in_place(&app, id, json!({ "a": 2 }), Some(1)).await;
-    assert_eq!(
-        reply.expect_data()["updateEntityMetadata"]["master"]["version"],
-        2
-    );
+    assert_eq!(version_of(reply), 2);
 
     // Nothing to change: no new version.
     let reply = in_place(&app, id, json!({ "a": 2 }), None).await;
-    assert_eq!(
-        reply.expect_data()["updateEntityMetadata"]["master"]["version"],
-        2
-    );
+    assert_eq!(version_of(reply), 2);
 
     // Not flat (a nested object, a removal): the full path merges recursively.
     in_place(&app, id, json!({ "n": { "y": 2 }, "a": null }), None)
@@ -168,10 +162,7 @@ async fn in_place_patches_keep_the_document_limits_of_the_result() {
         let before = app.pair("service_campaign_main", deep).await;
         let reply = in_place(&app, deep, json!({ "k": 1 }), None).await;
         if accepted {
-            assert_eq!(
-                reply.expect_data()["updateEntityMetadata"]["master"]["version"],
-                3
-            );
+            assert_eq!(version_of(reply), 3);
             if app.is_postgres() {
                 assert_eq!(app.statement_count(), 1, "{levels} levels");
             }
@@ -199,10 +190,7 @@ async fn in_place_patches_keep_the_document_limits_of_the_result() {
         let reply = in_place(&app, id, json!({ "k": 1 }), None).await;
         let counted = app.statement_count();
         if written {
-            assert_eq!(
-                reply.expect_data()["updateEntityMetadata"]["master"]["version"],
-                3
-            );
+            assert_eq!(version_of(reply), 3);
             if app.is_postgres() {
                 assert_eq!(Some(counted), statements, "{kilobytes} kB");
             }
@@ -236,10 +224,7 @@ async fn a_metadata_policy_is_enforced_on_in_place_patches() {
     assert_eq!(reply.code(), "BAD_USER_INPUT");
     assert_eq!(app.pair("service_campaign_main", id).await.2, 1);
     let reply = in_place(&app, id, json!({ "title": "Summer" }), None).await;
-    assert_eq!(
-        reply.expect_data()["updateEntityMetadata"]["master"]["version"],
-        2
-    );
+    assert_eq!(version_of(reply), 2);
     app.stop().await;
 }
 
@@ -282,16 +267,7 @@ async fn the_counted_size_is_at_most_three_times_the_stored_text() {
 
 #[tokio::test]
 async fn an_in_place_patch_records_its_origin_and_actor_and_answers_in_sync() {
-    let trusting = metadata_synergy::auth::Authenticator::new(metadata_synergy::auth::AuthConfig {
-        trust_actor_header: true,
-        ..Default::default()
-    })
-    .unwrap();
-    let app = crate::helpers::spawn_app_with_http(metadata_synergy::server::HttpOptions {
-        auth: std::sync::Arc::new(trusting),
-        ..Default::default()
-    })
-    .await;
+    let app = crate::helpers::spawn_app_trusting_actor_header().await;
     let (id, master_id) = create_campaign(&app, json!({ "a": 1 })).await;
     app.reset_statement_count();
     app.graphql_as(
@@ -397,10 +373,7 @@ async fn a_held_master_and_a_drifted_pair_take_the_full_path() {
     drifter.commit().await.unwrap();
     app.reset_statement_count();
     let reply = in_place(&app, id, json!({ "c": 3 }), None).await;
-    assert_eq!(
-        reply.expect_data()["updateEntityMetadata"]["master"]["version"],
-        3
-    );
+    assert_eq!(version_of(reply), 3);
     assert_eq!(app.statement_count(), 3, "{:#?}", app.statements());
     let (entity_doc, master_doc, _) = app.pair("service_campaign_main", id).await;
     assert_eq!(entity_doc, master_doc);
