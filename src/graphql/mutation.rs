@@ -17,7 +17,7 @@ use crate::localization::TranslationState;
 use crate::policy::Grants;
 use crate::sync::{
     Answer, DocumentLimits, MetadataChange, Side, WriteOrigin, in_write_transaction,
-    patch_in_place, write_metadata,
+    write_in_place, write_metadata,
 };
 
 /// Writes. Every metadata write reaches both the entity and its master in one transaction.
@@ -118,7 +118,7 @@ async fn write(
         MetadataChange::from_arguments(metadata.map(|j| j.0), patch.map(|j| j.0)).graphql()?;
     let origin = origin(ctx);
     if let (Side::Entity(entity_type, id), Some(answer)) = (side, in_place_answer(ctx)) {
-        let written = patch_in_place(
+        let written = write_in_place(
             db(ctx),
             &origin,
             (entity_type, id),
@@ -175,7 +175,7 @@ async fn write(
     })
 }
 
-/// How a one-statement patch ([`patch_in_place`]) answers the selection, or `None` when
+/// How a one-statement write ([`write_in_place`]) answers the selection, or `None` when
 /// the selection needs what only the full path reads: the entity row in the write's
 /// transaction, or the decoded document (e.g. `inSync`; the master's fields are sorted as
 /// the loaders sort them, so a field added later reads the decoded document until it is

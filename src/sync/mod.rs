@@ -5,16 +5,16 @@
 //! row locks in one fixed order (entity row, then master row), applies a replacement or an
 //! RFC 7396 merge patch under those locks, checks `expectedVersion`, and retries the whole
 //! transaction when the database reports a deadlock, a serialization failure or a busy
-//! SQLite file. On PostgreSQL a flat merge patch can skip the round trips: see
-//! [`patch_in_place`].
+//! SQLite file. On PostgreSQL most writes can skip the round trips: see
+//! [`write_in_place`].
 
 mod document;
 mod error;
+mod in_place;
 mod limits;
 mod lock;
 mod origin;
 mod pair;
-mod patch_in_place;
 mod retry;
 mod transaction;
 mod write;
@@ -25,11 +25,11 @@ pub use document::{
     with_cross_reference,
 };
 pub use error::SyncError;
+pub use in_place::{Answer, flat_patch, write_in_place};
 pub use limits::{DATABASE_MAX_DEPTH, DocumentLimits};
 pub use lock::lock_pair;
 pub use origin::{OriginKind, WriteOrigin};
 pub use pair::{MetadataPair, find_master, find_masters, find_masters_by_entities, page_masters};
-pub use patch_in_place::{Answer, flat_patch, patch_in_place};
 pub use retry::{MaybeTransient, in_write_transaction};
 pub use transaction::WriteTransaction;
 pub use write::{Side, write_metadata};

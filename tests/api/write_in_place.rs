@@ -1,6 +1,6 @@
-//! A flat merge patch whose answer does not select the entity is applied in one statement
-//! on PostgreSQL (`sync::patch_in_place`). It must leave exactly what the full write path
-//! leaves, and hand every case it cannot check itself to the full path. On SQLite every
+//! A flat merge patch or a replacement whose answer does not select the entity is applied in
+//! one statement on PostgreSQL (`sync::write_in_place`). It must leave what the full write
+//! path leaves, and hand every case it cannot check itself to the full path. On SQLite every
 //! write takes the full path; the same assertions hold.
 
 use serde_json::{Value, json};
@@ -8,10 +8,10 @@ use uuid::Uuid;
 
 use crate::helpers::{Reply, TestApp, create_campaign, spawn_app};
 
-/// Answers without the entity: the one-statement path when the patch is flat.
-const IN_PLACE: &str = "mutation($id: UUID!, $patch: JSON!, $expected: Int) {
+/// Answers without the entity: the one-statement path for a flat patch or a replacement.
+const IN_PLACE: &str = "mutation($id: UUID!, $patch: JSON, $metadata: JSON, $expected: Int) {
     updateEntityMetadata(entityType: CAMPAIGN, entityId: $id, patch: $patch,
-                         expectedVersion: $expected) {
+                         metadata: $metadata, expectedVersion: $expected) {
         master { id version metadata entityId createdAt updatedAt } } }";
 /// Selects the entity: always the full path.
 const FULL: &str = include_str!("../operations/update_entity_metadata.graphql");
@@ -29,6 +29,13 @@ fn version_of(reply: Reply) -> Value {
     reply.expect_data()["updateEntityMetadata"]["master"]["version"].clone()
 }
 
+/// Replaces the document with the in-place selection.
+async fn replace_in_place(app: &TestApp, id: Uuid, document: Value) -> Reply {
+    app.reset_statement_count();
+    app.graphql(IN_PLACE, json!({ "id": id, "metadata": document }))
+        .await
+}
+
 async fn in_place(app: &TestApp, id: Uuid, patch: Value, expected: Option<i64>) -> Reply {
     app.reset_statement_count();
     app.graphql(
@@ -39,7 +46,7 @@ async fn in_place(app: &TestApp, id: Uuid, patch: Value, expected: Option<i64>) 
 }
 
 #[tokio::test]
-async fn a_flat_patch_in_place_leaves_what_the_full_path_leaves() {
+async fn a_write_in_place_leaves_what_the_full_path_leaves() {
     let app = spawn_app().await;
     let start = json!({
         "title": "Spring", "price": 2.50, "tags": ["a", {"b": null}], "nested": {"x": 1},
@@ -47,16 +54,34 @@ async fn a_flat_patch_in_place_leaves_what_the_full_path_leaves() {
     });
     let (a, a_master) = create_campaign(&app, start.clone()).await;
     let (b, _) = create_campaign(&app, start).await;
-    let patches = [
-        json!({ "title": "Summer" }),
-        json!({ "price": 3.25, "count": 7, "flag": true }),
-        json!({ "tags": [1, {"deep": [null, {"k": "v"}]}, "é"] }),
-        json!({ "nested": "now a string", "text": "ünïcödé ✓" }),
-        json!({ "empty_list": [], "neg": -0.5, "huge": 1e300 }),
+    let changes = [
+        ("patch", json!({ "title": "Summer" })),
+        ("patch", json!({ "price": 3.25, "count": 7, "flag": true })),
+        (
+            "patch",
+            json!({ "tags": [1, {"deep": [null, {"k": "v"}]}, "é"] }),
+        ),
+        (
+            "metadata",
+            json!({ "fresh": true, "list": [null, {"a": null}], "n": {"x": [[]]},
+                             "metadata_master_id": "not the cross reference" }),
+        ),
+        (
+            "patch",
+            json!({ "nested": "now a string", "text": "ünïcödé ✓" }),
+        ),
+        ("metadata", json!({ "only": "this", "neg": -0.5 })),
+        (
+            "patch",
+            json!({ "empty_list": [], "neg": -0.25, "huge": 1e300 }),
+        ),
     ];
-    for (n, patch) in patches.into_iter().enumerate() {
+    for (n, (argument, value)) in changes.into_iter().enumerate() {
         let version = n as i64 + 2;
-        let reply = in_place(&app, a, patch.clone(), None).await;
+        let reply = match argument {
+            "patch" => in_place(&app, a, value.clone(), None).await,
+            _ => replace_in_place(&app, a, value.clone()).await,
+        };
         if app.is_postgres() {
             let statements = app.statements();
             assert_eq!(statements.len(), 1, "{statements:#?}");
@@ -66,7 +91,7 @@ async fn a_flat_patch_in_place_leaves_what_the_full_path_leaves() {
         let full = app
             .graphql(
                 FULL,
-                json!({ "entityType": "CAMPAIGN", "entityId": b, "patch": patch }),
+                json!({ "entityType": "CAMPAIGN", "entityId": b, argument: value }),
             )
             .await
             .expect_data()["updateEntityMetadata"]["master"]
@@ -100,7 +125,7 @@ async fn a_flat_patch_in_place_leaves_what_the_full_path_leaves() {
         assert_eq!(
             without_cross_reference(master_doc),
             without_cross_reference(other_doc),
-            "after patch {n}"
+            "after change {n}"
         );
     }
     app.stop().await;
@@ -381,5 +406,33 @@ async fn a_held_master_and_a_drifted_pair_take_the_full_path() {
         without_cross_reference(master_doc),
         json!({ "a": 1, "b": 2, "c": 3, "drift": true })
     );
+    app.stop().await;
+}
+
+/// A replacement gains the cross reference: one that has room for it is written in one
+/// statement, one that has not is refused by the full path, as it always was.
+#[tokio::test]
+async fn a_replacement_in_place_keeps_room_for_the_cross_reference() {
+    let app = spawn_app().await;
+    let max = metadata_synergy::sync::DocumentLimits::default().max_bytes;
+    // `{"blob": "x…x"}` counts 12 bytes more than its string; the cross reference 60.
+    for (blob, accepted) in [(max - 60 - 12, true), (max - 59 - 12, false)] {
+        let (id, _) = create_campaign(&app, json!({})).await;
+        let reply = replace_in_place(&app, id, json!({ "blob": "x".repeat(blob) })).await;
+        if accepted {
+            assert_eq!(version_of(reply), 2);
+            if app.is_postgres() {
+                assert_eq!(app.statement_count(), 1, "{blob}");
+            }
+        } else {
+            assert_eq!(reply.code(), "BAD_USER_INPUT");
+            let message = reply.errors[0]["message"].as_str().unwrap();
+            assert!(
+                message.contains("resulting metadata is larger"),
+                "{message}"
+            );
+            assert_eq!(app.pair("service_campaign_main", id).await.2, 1);
+        }
+    }
     app.stop().await;
 }

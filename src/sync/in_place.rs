@@ -1,12 +1,14 @@
-//! The one-statement write: a flat merge patch that PostgreSQL applies itself.
+//! The one-statement write: a flat merge patch or a replacement that PostgreSQL applies
+//! itself.
 //!
 //! Most API writes set a few top-level keys to scalars or arrays. Such a patch is the
-//! jsonb `||` of the stored document and the patch, so the read-modify-write of
-//! [`super::write_metadata`] (begin, lock and read, write, commit: four round trips) is
-//! not needed: one autocommit statement locks the pair in the service's lock order, checks
-//! everything the full path would check, and writes. When any check does not pass, the
-//! statement writes nothing and the caller takes the full path, which answers precisely
-//! (conflict, policy violation, limits, not found, nothing to change).
+//! jsonb `||` of the stored document and the patch, and a replacement is the new document
+//! with the cross reference, so the read-modify-write of [`super::write_metadata`] (begin,
+//! lock and read, write, commit: four round trips) is not needed: one autocommit statement
+//! locks the pair in the service's lock order, checks everything the full path would
+//! check, and writes. When any check does not pass, the statement writes nothing and the
+//! caller takes the full path, which answers precisely (conflict, policy violation,
+//! limits, not found, nothing to change).
 //!
 //! The statement, in order:
 //! 1. `e` locks the entity row (`FOR UPDATE`) and marks the transaction with its origin
@@ -15,16 +17,17 @@
 //! 2. `m` locks the master row `NOWAIT` (why `NOWAIT`: see [`super::lock_pair`]), only if
 //!    the pair is in sync, the master is at `expectedVersion` (when given) and no metadata
 //!    policy exists for the type (policies are checked in Rust, on the full path);
-//! 3. the `UPDATE` of the master merges the patch, only if that changes the document and
-//!    the result is within the [`DocumentLimits`] (see [`size_cap`] and [`depth_path`]);
-//!    the master's triggers then bump the version, copy the document to the entity and
-//!    record the event, as for any master write.
+//! 3. the `UPDATE` of the master writes the new document only if that changes it and (for a
+//!    patch) the result is within the [`DocumentLimits`] (see [`size_cap`] and
+//!    [`depth_path`]; a replacement was checked whole before); the master's triggers then
+//!    bump the version, copy the document to the entity and record the event, as for any
+//!    master write.
 //!
 //! Under the row locks the merge reads the latest committed document, so no update is
 //! lost; a failed statement rolls back whole.
 //!
 //! Two differences from the full path, both deliberate:
-//! - Keys the patch does not touch keep their stored value exactly. The full path
+//! - Keys a patch does not touch keep their stored value exactly. The full path
 //!   re-encodes the whole document through `serde_json`, whose numbers are 64-bit integers
 //!   or doubles, so a number stored by SQL with more precision than a double (or outside
 //!   its range) is rounded there (or refused) and kept here.
@@ -53,13 +56,26 @@ pub enum Answer {
     WithDocumentText,
 }
 
+/// What [`DocumentLimits::check`] counts for the cross reference a replacement gains: one
+/// more entry, its key and `": "`, and a hyphenated UUID in quotes.
+const CROSS_REFERENCE_COUNT: usize = 1 + CROSS_REFERENCE_KEY.len() + 3 + 36 + 2;
+
+/// A change the statement can make.
+#[derive(Clone, Copy)]
+enum InPlace<'a> {
+    /// A flat merge patch (see [`flat_patch`]).
+    Merge(&'a Value),
+    /// A replacement document (an object).
+    Replace(&'a Value),
+}
+
 /// Applies `change` to the entity's pair in one statement when it is a flat merge patch
-/// (see [`flat_patch`]) on PostgreSQL and every check passes, and answers the master row
-/// as written. Its `metadata` is not decoded (it is `null`); with
+/// (see [`flat_patch`]) or a replacement, on PostgreSQL, and every check passes; answers
+/// the master row as written. Its `metadata` is not decoded (it is `null`); with
 /// [`Answer::WithDocumentText`] the new document is in `metadata_text`. `Ok(None)`:
 /// nothing was written, take the full path.
-#[tracing::instrument(name = "sync.patch_in_place", skip(db, origin, change, limits))]
-pub async fn patch_in_place(
+#[tracing::instrument(name = "sync.write_in_place", skip(db, origin, change, limits))]
+pub async fn write_in_place(
     db: &DatabaseConnection,
     origin: &WriteOrigin,
     (entity_type, entity_id): (EntityType, Uuid),
@@ -71,24 +87,41 @@ pub async fn patch_in_place(
     if db.get_database_backend() != DatabaseBackend::Postgres {
         return Ok(None);
     }
-    let Some(patch) = flat_patch(change) else {
-        return Ok(None);
+    let in_place = match change {
+        MetadataChange::Replace(document) if document.is_object() => InPlace::Replace(document),
+        MetadataChange::MergePatch(_) => match flat_patch(change) {
+            Some(patch) => InPlace::Merge(patch),
+            None => return Ok(None),
+        },
+        MetadataChange::Replace(_) => return Ok(None),
     };
-    let patch_size = limits.check(patch, "patch")?;
-    let values: Vec<SqlValue> = vec![
+    let (InPlace::Merge(document) | InPlace::Replace(document)) = in_place;
+    let mut values: Vec<SqlValue> = vec![
         origin.kind.as_str().into(),
         origin.actor.clone().unwrap_or_default().into(),
         entity_id.into(),
         expected_version.into(),
         entity_type.as_str().into(),
-        serde_json::to_string(patch)
+        serde_json::to_string(document)
             .map_err(|error| SyncError::InvalidMetadata(error.to_string()))?
             .into(),
-        size_cap(limits, patch_size).into(),
-        depth_path(limits).into(),
     ];
-    let statement =
-        Statement::from_sql_and_values(DatabaseBackend::Postgres, sql(entity_type, answer), values);
+    match in_place {
+        InPlace::Merge(patch) => {
+            let patch_size = limits.check(patch, "patch")?;
+            values.push(size_cap(limits, patch_size).into());
+            values.push(depth_path(limits).into());
+        }
+        InPlace::Replace(document) => {
+            // With its cross reference the document must still be within the limit.
+            let size = limits.check(document, "metadata")?;
+            if size.saturating_add(CROSS_REFERENCE_COUNT) > limits.max_bytes {
+                return Ok(None);
+            }
+        }
+    }
+    let sql = sql(entity_type, answer, in_place);
+    let statement = Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, values);
     let row = match db.query_one_raw(statement).await {
         Ok(Some(row)) => row,
         Ok(None) => return Ok(None),
@@ -99,7 +132,7 @@ pub async fn patch_in_place(
     // Committed: whatever happens to the answer, the event is announced.
     crate::events::announce_commit();
     read_answer(&row, answer).map(Some).map_err(|error| {
-        tracing::error!(%error, "a one-statement patch committed but its answer is unreadable");
+        tracing::error!(%error, "a one-statement write committed but its answer is unreadable");
         error.into()
     })
 }
@@ -150,7 +183,7 @@ fn depth_path(limits: &DocumentLimits) -> String {
 
 /// Table and column names come from the [`EntityType`] registry (the allow-list) and are
 /// quoted; everything else is a parameter.
-fn sql(entity_type: EntityType, answer: Answer) -> String {
+fn sql(entity_type: EntityType, answer: Answer, change: InPlace<'_>) -> String {
     let table = quoted(entity_type.table());
     let id = quoted(entity_type.id_column());
     let metadata = quoted(entity_type.metadata_column());
@@ -159,6 +192,16 @@ fn sql(entity_type: EntityType, answer: Answer) -> String {
         Answer::WithDocumentText => {
             format!(", t.metadata::text AS {}", crate::catalog::DOCUMENT_TEXT)
         }
+    };
+    let (next, within_limits) = match change {
+        InPlace::Merge(_) => (
+            "t.metadata || $6::jsonb",
+            "\n   AND octet_length(t.metadata::text) <= $7\n   AND NOT jsonb_path_exists(t.metadata, $8::jsonpath)",
+        ),
+        InPlace::Replace(_) => (
+            "$6::jsonb || jsonb_build_object('metadata_master_id', t.id)",
+            "",
+        ),
     };
     format!(
         r#"WITH e AS (
@@ -173,12 +216,10 @@ m AS (
        AND ($4::bigint IS NULL OR m.version = $4)
        AND NOT EXISTS (SELECT 1 FROM _metadata_policies p WHERE p.entity_type = $5)
        FOR UPDATE OF m NOWAIT)
-UPDATE _metadata_master t SET metadata = t.metadata || $6::jsonb
+UPDATE _metadata_master t SET metadata = {next}
   FROM m
  WHERE t.id = m.id
-   AND t.metadata || $6::jsonb <> t.metadata
-   AND octet_length(t.metadata::text) <= $7
-   AND NOT jsonb_path_exists(t.metadata, $8::jsonpath)
+   AND {next} <> t.metadata{within_limits}
 RETURNING t.id, t.entity_type, t.entity_id, t.entity_table, 'null'::jsonb AS metadata,
           t.version, t.created_at, t.updated_at{document_text}"#
     )
@@ -212,6 +253,14 @@ mod tests {
         assert!(flat_patch(&patch(json!({ CROSS_REFERENCE_KEY: "x" }))).is_none());
         assert!(flat_patch(&patch(json!([1]))).is_none());
         assert!(flat_patch(&MetadataChange::Replace(json!({ "a": 1 }))).is_none());
+    }
+
+    #[test]
+    fn the_cross_reference_counts_what_check_counts() {
+        let limits = DocumentLimits::default();
+        let with = json!({ CROSS_REFERENCE_KEY: Uuid::new_v4().to_string() });
+        let counted = limits.check(&with, "d").unwrap() - limits.check(&json!({}), "d").unwrap();
+        assert_eq!(counted, CROSS_REFERENCE_COUNT);
     }
 
     #[test]
