@@ -124,11 +124,13 @@ pub fn build_schema(
     broadcaster: Broadcaster,
     limits: ApiLimits,
 ) -> AppSchema {
+    let types_with_policy = crate::sync::TypesWithPolicy::default();
     let builder = || {
         Schema::build(Query::default(), Mutation::default(), Subscription)
             .enable_federation()
             .enable_subscription_in_federation()
             .data(db.clone())
+            .data(types_with_policy.clone())
             .data(broadcaster.clone())
             .data(limits.documents)
             .data(limits.search_timeout)

@@ -16,8 +16,8 @@ use crate::events::delivery;
 use crate::localization::TranslationState;
 use crate::policy::Grants;
 use crate::sync::{
-    Answer, DocumentLimits, MetadataChange, Side, WriteOrigin, in_write_transaction,
-    write_in_place, write_metadata,
+    Answer, DocumentLimits, MetadataChange, Side, TypesWithPolicy, WriteOrigin,
+    in_write_transaction, write_in_place, write_metadata,
 };
 
 /// Writes. Every metadata write reaches both the entity and its master in one transaction.
@@ -117,7 +117,10 @@ async fn write(
     let change =
         MetadataChange::from_arguments(metadata.map(|j| j.0), patch.map(|j| j.0)).graphql()?;
     let origin = origin(ctx);
-    if let (Side::Entity(entity_type, id), Some(answer)) = (side, in_place_answer(ctx)) {
+    let types_with_policy = ctx.data_unchecked::<TypesWithPolicy>();
+    if let (Side::Entity(entity_type, id), Some(answer)) = (side, in_place_answer(ctx))
+        && !types_with_policy.contains(entity_type)
+    {
         let written = write_in_place(
             db(ctx),
             &origin,
@@ -169,6 +172,9 @@ async fn write(
     })
     .await
     .graphql()?;
+    if pair.policy_in_force {
+        types_with_policy.note(pair.entity_type);
+    }
     Ok(MetadataSyncResult {
         entity: record.map(MetadataEntity::from),
         master: MetadataMaster(pair.master),

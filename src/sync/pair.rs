@@ -16,6 +16,8 @@ pub struct MetadataPair {
     pub master: metadata_master::Model,
     /// Whether the write changed the document (false: it already was what was asked).
     pub changed: bool,
+    /// Whether a metadata policy was in force for the type when the pair was locked.
+    pub policy_in_force: bool,
 }
 
 pub async fn find_master(

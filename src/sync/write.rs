@@ -76,6 +76,7 @@ pub async fn write_metadata(
             entity_metadata: current,
             master,
             changed: false,
+            policy_in_force: policy_id.is_some(),
         });
     }
     policy::enforce_by_id(tx, entity_type, policy_id, Some(&current), &next, grants).await?;
@@ -93,6 +94,7 @@ pub async fn write_metadata(
         entity_metadata: master.metadata.clone(),
         master,
         changed: true,
+        policy_in_force: policy_id.is_some(),
     })
 }
 

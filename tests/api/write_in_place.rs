@@ -250,6 +250,14 @@ async fn a_metadata_policy_is_enforced_on_in_place_patches() {
     assert_eq!(app.pair("service_campaign_main", id).await.2, 1);
     let reply = in_place(&app, id, json!({ "title": "Summer" }), None).await;
     assert_eq!(version_of(reply), 2);
+    // That write read the policy: later writes of the type skip the one-statement attempt.
+    let reply = in_place(&app, id, json!({ "title": "Autumn" }), None).await;
+    assert_eq!(version_of(reply), 3);
+    if app.is_postgres() {
+        let statements = app.statements();
+        assert_eq!(statements.len(), 2, "{statements:#?}");
+        assert!(!statements[0].starts_with("WITH e AS"), "{statements:#?}");
+    }
     app.stop().await;
 }
 
