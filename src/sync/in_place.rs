@@ -27,10 +27,12 @@
 //! lost; a failed statement rolls back whole.
 //!
 //! Two differences from the full path, both deliberate:
-//! - Keys a patch does not touch keep their stored value exactly. The full path
-//!   re-encodes the whole document through `serde_json`, whose numbers are 64-bit integers
-//!   or doubles, so a number stored by SQL with more precision than a double (or outside
-//!   its range) is rounded there (or refused) and kept here.
+//! - Numbers are compared and kept as PostgreSQL stores them. Keys a patch does not touch
+//!   keep their stored value exactly, and a replacement differing from the stored document
+//!   only in a number's precision beyond a double is a change. The full path re-encodes
+//!   whole documents through `serde_json`, whose numbers are 64-bit integers or doubles, so
+//!   there such a number is rounded (or, out of range, refused) and such a replacement
+//!   changes nothing.
 //! - A statement that waited for the entity row (another writer of the same entity held
 //!   it) compares it with the master as the statement first saw it, finds them apart and
 //!   writes nothing: under contention on one entity, writes take the full path.

@@ -106,8 +106,9 @@ async fn an_entity_and_its_master_cost_one_statement() {
 }
 
 /// A write reads the entity row for its answer only when the answer selects `entity`.
-/// PostgreSQL: a flat patch is one statement; any other write locks the pair (marking the
-/// origin in the same statement) and answers with the master row its UPDATE returned.
+/// PostgreSQL: a flat patch (or a replacement, see `write_in_place.rs`) is one statement;
+/// any other write locks the pair (marking the origin in the same statement) and answers
+/// with the master row its UPDATE returned.
 #[tokio::test]
 async fn a_write_reads_its_entity_only_when_asked() {
     let app = spawn_app().await;

@@ -29,6 +29,13 @@ fn version_of(reply: Reply) -> Value {
     reply.expect_data()["updateEntityMetadata"]["master"]["version"].clone()
 }
 
+async fn event_count(app: &TestApp) -> i64 {
+    app.sql_rows("SELECT count(*) AS n FROM _metadata_events", vec![])
+        .await[0]
+        .try_get("", "n")
+        .unwrap()
+}
+
 /// Replaces the document with the in-place selection.
 async fn replace_in_place(app: &TestApp, id: Uuid, document: Value) -> Reply {
     app.reset_statement_count();
@@ -123,6 +130,11 @@ async fn a_write_in_place_leaves_what_the_full_path_leaves() {
         );
         let (other_doc, _, _) = app.pair("service_campaign_main", b).await;
         assert_eq!(
+            master_doc["metadata_master_id"],
+            json!(a_master.to_string())
+        );
+        assert_eq!(other_doc["metadata_master_id"], full["id"]);
+        assert_eq!(
             without_cross_reference(master_doc),
             without_cross_reference(other_doc),
             "after change {n}"
@@ -143,9 +155,45 @@ async fn what_one_statement_cannot_decide_is_decided_by_the_full_path() {
     let reply = in_place(&app, id, json!({ "a": 2 }), Some(1)).await;
     assert_eq!(version_of(reply), 2);
 
-    // Nothing to change: no new version.
+    // A stale expectedVersion on a replacement: CONFLICT too.
+    app.reset_statement_count();
+    let reply = app
+        .graphql(
+            IN_PLACE,
+            json!({ "id": id, "metadata": { "a": 9 }, "expected": 1 }),
+        )
+        .await;
+    assert_eq!(reply.code(), "CONFLICT");
+
+    // Nothing to change: no new version, no event. A replacement with the current
+    // document, without its cross reference, with a wrong one.
+    let before = event_count(&app).await;
     let reply = in_place(&app, id, json!({ "a": 2 }), None).await;
     assert_eq!(version_of(reply), 2);
+    let (current, _, _) = app.pair("service_campaign_main", id).await;
+    let wrong_reference = {
+        let mut document = current.clone();
+        document["metadata_master_id"] = json!(Uuid::new_v4().to_string());
+        document
+    };
+    for document in [
+        current.clone(),
+        without_cross_reference(current.clone()),
+        wrong_reference,
+    ] {
+        let reply = replace_in_place(&app, id, document.clone()).await;
+        assert_eq!(version_of(reply), 2, "{document}");
+    }
+    assert_eq!(
+        event_count(&app).await,
+        before,
+        "no event for writes that change nothing"
+    );
+    let (empty, _) = create_campaign(&app, json!({})).await;
+    assert_eq!(
+        version_of(replace_in_place(&app, empty, json!({})).await),
+        1
+    );
 
     // Not flat (a nested object, a removal): the full path merges recursively.
     in_place(&app, id, json!({ "n": { "y": 2 }, "a": null }), None)
@@ -234,7 +282,7 @@ async fn in_place_patches_keep_the_document_limits_of_the_result() {
 }
 
 #[tokio::test]
-async fn a_metadata_policy_is_enforced_on_in_place_patches() {
+async fn a_metadata_policy_is_enforced_on_in_place_writes() {
     let app = spawn_app().await;
     let (id, _) = create_campaign(&app, json!({ "title": "Spring" })).await;
     let policy = json!({ "entityType": "CAMPAIGN", "dryRun": false, "schema": {
@@ -247,9 +295,17 @@ async fn a_metadata_policy_is_enforced_on_in_place_patches() {
     .expect_data();
     let reply = in_place(&app, id, json!({ "title": 5 }), None).await;
     assert_eq!(reply.code(), "BAD_USER_INPUT");
+    let reply = replace_in_place(&app, id, json!({ "title": 5 })).await;
+    assert_eq!(reply.code(), "BAD_USER_INPUT");
     assert_eq!(app.pair("service_campaign_main", id).await.2, 1);
     let reply = in_place(&app, id, json!({ "title": "Summer" }), None).await;
     assert_eq!(version_of(reply), 2);
+    let reply = replace_in_place(&app, id, json!({ "title": [] })).await;
+    assert_eq!(
+        reply.code(),
+        "BAD_USER_INPUT",
+        "still refused once the type is noted"
+    );
     // That write read the policy: later writes of the type skip the one-statement attempt.
     let reply = in_place(&app, id, json!({ "title": "Autumn" }), None).await;
     assert_eq!(version_of(reply), 3);
