@@ -195,13 +195,17 @@ fn sql(entity_type: EntityType, answer: Answer, change: InPlace<'_>) -> String {
             format!(", t.metadata::text AS {}", crate::catalog::DOCUMENT_TEXT)
         }
     };
-    let (next, within_limits) = match change {
+    // A merge reads the master as locked (`t`); a replacement's document is built once, in
+    // `m` (a materialized CTE), rather than parsed again for each use.
+    let (built_in_m, next, within_limits) = match change {
         InPlace::Merge(_) => (
+            "",
             "t.metadata || $6::jsonb",
             "\n   AND octet_length(t.metadata::text) <= $7\n   AND NOT jsonb_path_exists(t.metadata, $8::jsonpath)",
         ),
         InPlace::Replace(_) => (
-            "$6::jsonb || jsonb_build_object('metadata_master_id', t.id)",
+            ",\n           $6::jsonb || jsonb_build_object('metadata_master_id', m.id) AS next",
+            "m.next",
             "",
         ),
     };
@@ -213,7 +217,8 @@ fn sql(entity_type: EntityType, answer: Answer, change: InPlace<'_>) -> String {
       FROM {table} e WHERE e.{id} = $3
        FOR UPDATE),
 m AS (
-    SELECT m.id FROM _metadata_master m JOIN e ON m.id = e.master_id
+    SELECT m.id{built_in_m}
+      FROM _metadata_master m JOIN e ON m.id = e.master_id
      WHERE m.metadata = e.document
        AND ($4::bigint IS NULL OR m.version = $4)
        AND NOT EXISTS (SELECT 1 FROM _metadata_policies p WHERE p.entity_type = $5)
