@@ -97,6 +97,23 @@ pub async fn write_in_place(
         },
         MetadataChange::Replace(_) => return Ok(None),
     };
+    let limit_values: Vec<SqlValue> = match in_place {
+        InPlace::Merge(patch) => {
+            let patch_size = limits.check(patch, "patch")?;
+            vec![
+                size_cap(limits, patch_size).into(),
+                depth_path(limits).into(),
+            ]
+        }
+        InPlace::Replace(document) => {
+            // With its cross reference the document must still be within the limit.
+            let size = limits.check(document, "metadata")?;
+            if size.saturating_add(CROSS_REFERENCE_COUNT) > limits.max_bytes {
+                return Ok(None);
+            }
+            Vec::new()
+        }
+    };
     let (InPlace::Merge(document) | InPlace::Replace(document)) = in_place;
     let mut values: Vec<SqlValue> = vec![
         origin.kind.as_str().into(),
@@ -108,20 +125,7 @@ pub async fn write_in_place(
             .map_err(|error| SyncError::InvalidMetadata(error.to_string()))?
             .into(),
     ];
-    match in_place {
-        InPlace::Merge(patch) => {
-            let patch_size = limits.check(patch, "patch")?;
-            values.push(size_cap(limits, patch_size).into());
-            values.push(depth_path(limits).into());
-        }
-        InPlace::Replace(document) => {
-            // With its cross reference the document must still be within the limit.
-            let size = limits.check(document, "metadata")?;
-            if size.saturating_add(CROSS_REFERENCE_COUNT) > limits.max_bytes {
-                return Ok(None);
-            }
-        }
-    }
+    values.extend(limit_values);
     let sql = sql(entity_type, answer, in_place);
     let statement = Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, values);
     let row = match db.query_one_raw(statement).await {
