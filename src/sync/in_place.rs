@@ -117,7 +117,7 @@ pub async fn write_in_place(
     let (InPlace::Merge(document) | InPlace::Replace(document)) = in_place;
     let mut values: Vec<SqlValue> = vec![
         origin.kind.as_str().into(),
-        origin.actor.clone().unwrap_or_default().into(),
+        origin.actor.clone().into(),
         entity_id.into(),
         expected_version.into(),
         entity_type.as_str().into(),
@@ -155,7 +155,7 @@ fn read_answer(row: &QueryResult, answer: Answer) -> Result<metadata_master::Mod
 /// The patch, when it is a non-empty object whose values are all neither `null` nor
 /// objects and which leaves the cross reference alone: RFC 7396 then sets each key to its
 /// value, which is exactly jsonb's `||`.
-pub fn flat_patch(change: &MetadataChange) -> Option<&Value> {
+fn flat_patch(change: &MetadataChange) -> Option<&Value> {
     let MetadataChange::MergePatch(patch) = change else {
         return None;
     };
@@ -199,6 +199,9 @@ fn sql(entity_type: EntityType, answer: Answer, change: InPlace<'_>) -> String {
             format!(", t.metadata::text AS {}", crate::catalog::DOCUMENT_TEXT)
         }
     };
+    let mark = super::origin::marking_sql(1, 2)
+        .map(|(expression, alias)| format!("{expression} AS {alias}"))
+        .join(",\n           ");
     // A merge reads the master as locked (`t`); a replacement's document is built once, in
     // `m` (a materialized CTE), rather than parsed again for each use.
     let (built_in_m, next, within_limits) = match change {
@@ -216,8 +219,7 @@ fn sql(entity_type: EntityType, answer: Answer, change: InPlace<'_>) -> String {
     format!(
         r#"WITH e AS (
     SELECT e.metadata_master_id AS master_id, e.{metadata} AS document,
-           set_config('metadata_synergy.origin', $1, true) AS marked_origin,
-           set_config('metadata_synergy.actor', $2, true) AS marked_actor
+           {mark}
       FROM {table} e WHERE e.{id} = $3
        FOR UPDATE),
 m AS (

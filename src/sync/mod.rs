@@ -26,7 +26,7 @@ pub use document::{
     with_cross_reference,
 };
 pub use error::SyncError;
-pub use in_place::{Answer, flat_patch, write_in_place};
+pub use in_place::{Answer, write_in_place};
 pub use limits::{DATABASE_MAX_DEPTH, DocumentLimits};
 pub use lock::lock_pair;
 pub use origin::{OriginKind, WriteOrigin};

@@ -105,20 +105,15 @@ impl WriteOrigin {
     /// The PostgreSQL mark as select-list columns (with their aliases), for a statement
     /// that carries it (see `WriteTransaction::query_one_marking`).
     pub(super) fn marking_columns(&self) -> [(Expr, &'static str); 2] {
+        let [origin, actor] = marking_sql(1, 1);
         [
             (
-                Expr::cust_with_values(
-                    "set_config('metadata_synergy.origin', $1, true)",
-                    [self.kind.as_str()],
-                ),
-                "marked_origin",
+                Expr::cust_with_values(origin.0, [self.kind.as_str()]),
+                origin.1,
             ),
             (
-                Expr::cust_with_values(
-                    "set_config('metadata_synergy.actor', coalesce($1, ''), true)",
-                    [self.actor.clone()],
-                ),
-                "marked_actor",
+                Expr::cust_with_values(actor.0, [self.actor.clone()]),
+                actor.1,
             ),
         ]
     }
@@ -130,4 +125,20 @@ impl WriteOrigin {
         }
         Ok(())
     }
+}
+
+/// The PostgreSQL mark's select-list expressions and aliases, taking the origin and the
+/// actor (which may be null) from parameters `$origin` and `$actor`: the one place that
+/// names the settings the event triggers read.
+pub(super) fn marking_sql(origin: usize, actor: usize) -> [(String, &'static str); 2] {
+    [
+        (
+            format!("set_config('metadata_synergy.origin', ${origin}, true)"),
+            "marked_origin",
+        ),
+        (
+            format!("set_config('metadata_synergy.actor', coalesce(${actor}, ''), true)"),
+            "marked_actor",
+        ),
+    ]
 }
