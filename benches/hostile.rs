@@ -480,9 +480,12 @@ async fn start_with(localization: Option<Localization>) -> Server {
         http: Default::default(),
         vacuum: None,
     };
-    let running = runtime::start(Some(db.clone()), options)
-        .await
-        .expect("start");
+    let running = runtime::start(
+        Some(metadata_synergy::db::Autocommit::new(db.clone())),
+        options,
+    )
+    .await
+    .expect("start");
     let listener = metadata_synergy::server::bind("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();

@@ -171,9 +171,12 @@ async fn subscription_latency() {
         http: Default::default(),
         vacuum: None,
     };
-    let running = runtime::start(Some(db.clone()), options)
-        .await
-        .expect("start");
+    let running = runtime::start(
+        Some(metadata_synergy::db::Autocommit::new(db.clone())),
+        options,
+    )
+    .await
+    .expect("start");
     let listener = metadata_synergy::server::bind("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();

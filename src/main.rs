@@ -153,7 +153,7 @@ async fn main() -> anyhow::Result<()> {
             let listener = server::bind(cli.listen)
                 .await
                 .with_context(|| format!("binding {}", cli.listen))?;
-            let running = runtime::start(Some(db), options)
+            let running = runtime::start(Some(metadata_synergy::db::Autocommit::new(db)), options)
                 .await
                 .context("starting background tasks")?;
             let router = running.router().context("the server has no router")?;

@@ -63,7 +63,10 @@ pub struct Running {
 /// Starts the HTTP app over `api_db` (with this process's subscription fan-out), or with
 /// `None` only the workers. Background work gets a connection pool of its own, so that it
 /// never starves API requests.
-pub async fn start(api_db: Option<DatabaseConnection>, options: Options) -> Result<Running, DbErr> {
+pub async fn start(
+    api_db: Option<crate::db::Autocommit>,
+    options: Options,
+) -> Result<Running, DbErr> {
     let db = crate::db::connect(&options.database_url).await?;
     let (stop, stopped) = watch::channel(false);
     let mut running = Running {

@@ -15,12 +15,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
+use crate::db::Autocommit;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Request, Response};
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use sea_orm::DatabaseConnection;
 use tokio::sync::mpsc;
 
 use async_graphql::dataloader::HashMapCache;
@@ -30,7 +30,7 @@ use super::loaders::{MasterByEntityLoader, MasterLoader, RecordLoader};
 use super::prefetch::PrefetchedMasters;
 
 /// Executes `request` with fresh loaders, driving their batches in this task.
-pub async fn execute(schema: &AppSchema, db: &DatabaseConnection, request: Request) -> Response {
+pub async fn execute(schema: &AppSchema, db: &Autocommit, request: Request) -> Response {
     let started = std::time::Instant::now();
     // Operation names label the request metrics; anonymous callers (authentication on, no
     // token) are counted under one label, so they cannot take the label slots.
@@ -74,7 +74,7 @@ pub async fn execute(schema: &AppSchema, db: &DatabaseConnection, request: Reque
 /// For WebSocket operations, which outlive any one poll of the socket.
 pub fn execute_stream(
     schema: &AppSchema,
-    db: &DatabaseConnection,
+    db: &Autocommit,
     request: Request,
 ) -> BoxStream<'static, Response> {
     let spawner = |batch: BoxFuture<'static, ()>| {
@@ -101,12 +101,7 @@ pub fn execute_stream(
 const STREAM_LOADER_DELAY: Duration = Duration::from_millis(1);
 
 /// The request with one loader of each kind, all batching through `spawner` after `delay`.
-fn with_loaders<S>(
-    request: Request,
-    db: &DatabaseConnection,
-    spawner: S,
-    delay: Duration,
-) -> Request
+fn with_loaders<S>(request: Request, db: &Autocommit, spawner: S, delay: Duration) -> Request
 where
     S: Fn(BoxFuture<'static, ()>) + Clone + Send + Sync + 'static,
 {

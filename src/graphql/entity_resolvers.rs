@@ -8,7 +8,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::error::IntoGraphql;
-use super::mutation::{check_document, db, origin};
+use super::mutation::{autocommit, check_document, db, origin};
 use super::pagination::{PageCursor, PageRequest};
 use super::prefetch::{page_selection, prefetch_masters};
 use super::types::{MetadataFilter, MetadataOrder, search_filter};
@@ -34,15 +34,19 @@ where
     let rows = match masters {
         // The nodes read their masters: one statement for both.
         Some(master_documents) => {
-            let rows =
-                search::entities_with_masters::<E>(db(ctx), query, documents, master_documents)
-                    .await
-                    .graphql()?;
+            let rows = search::entities_with_masters::<E>(
+                autocommit(ctx),
+                query,
+                documents,
+                master_documents,
+            )
+            .await
+            .graphql()?;
             let (rows, masters): (Vec<_>, Vec<_>) = rows.into_iter().unzip();
             prefetch_masters(ctx, master_documents, masters.into_iter().flatten());
             rows
         }
-        None => search::entities::<E>(db(ctx), query, documents)
+        None => search::entities::<E>(autocommit(ctx), query, documents)
             .await
             .graphql()?,
     };

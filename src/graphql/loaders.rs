@@ -5,10 +5,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::db::Autocommit;
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Result};
 use entity::metadata_master;
-use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::error::internal;
@@ -40,11 +40,11 @@ const ENTITY_DOCUMENT_FIELDS: &[&str] = &["translations", "translationStatus"];
 
 /// Master rows by id.
 pub struct MasterLoader {
-    db: DatabaseConnection,
+    db: Autocommit,
 }
 
 impl MasterLoader {
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub fn new(db: Autocommit) -> Self {
         Self { db }
     }
 }
@@ -80,12 +80,12 @@ pub type RecordKey = (EntityType, Uuid, Documents, Option<Documents>);
 
 /// Entity rows by (type, id), with their masters when the selection reads them.
 pub struct RecordLoader {
-    db: DatabaseConnection,
+    db: Autocommit,
     prefetched: PrefetchedMasters,
 }
 
 impl RecordLoader {
-    pub fn new(db: DatabaseConnection, prefetched: PrefetchedMasters) -> Self {
+    pub fn new(db: Autocommit, prefetched: PrefetchedMasters) -> Self {
         Self { db, prefetched }
     }
 }
@@ -227,11 +227,11 @@ fn documents_for<'a>(
 
 /// Master rows by (entity type, entity id): one statement per entity type in the batch.
 pub struct MasterByEntityLoader {
-    db: DatabaseConnection,
+    db: Autocommit,
 }
 
 impl MasterByEntityLoader {
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub fn new(db: Autocommit) -> Self {
         Self { db }
     }
 }

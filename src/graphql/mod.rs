@@ -24,8 +24,8 @@ mod types;
 
 use std::num::NonZeroUsize;
 
+use crate::db::Autocommit;
 use async_graphql::{Request, SDLExportOptions, Schema, ServerResult};
-use sea_orm::DatabaseConnection;
 
 use crate::events::Broadcaster;
 use crate::sync::DocumentLimits;
@@ -119,16 +119,13 @@ pub struct ApiLimits {
 
 /// Builds the schema with federation v2 enabled. Run requests through [`execute`], which
 /// prepares them and adds the per-request loaders.
-pub fn build_schema(
-    db: DatabaseConnection,
-    broadcaster: Broadcaster,
-    limits: ApiLimits,
-) -> AppSchema {
+pub fn build_schema(db: Autocommit, broadcaster: Broadcaster, limits: ApiLimits) -> AppSchema {
     let types_with_policy = crate::sync::TypesWithPolicy::default();
     let builder = || {
         Schema::build(Query::default(), Mutation::default(), Subscription)
             .enable_federation()
             .enable_subscription_in_federation()
+            .data(db.pool().clone())
             .data(db.clone())
             .data(types_with_policy.clone())
             .data(broadcaster.clone())

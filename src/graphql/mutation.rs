@@ -122,7 +122,7 @@ async fn write(
         && !types_with_policy.contains(entity_type)
     {
         let written = write_in_place(
-            db(ctx),
+            autocommit(ctx),
             &origin,
             (entity_type, id),
             &change,
@@ -232,4 +232,9 @@ pub(super) fn origin(ctx: &Context<'_>) -> WriteOrigin {
 
 pub(super) fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
     ctx.data_unchecked::<DatabaseConnection>()
+}
+
+/// The request's single statements: on connections returned without a round trip.
+pub(super) fn autocommit<'a>(ctx: &Context<'a>) -> &'a crate::db::Autocommit {
+    ctx.data_unchecked::<crate::db::Autocommit>()
 }

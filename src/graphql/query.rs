@@ -64,7 +64,7 @@ impl MasterQueries {
         let filter = search_filter(filter)?;
         let page = PageRequest::new(first, after, order_by.into())?;
         let rows = search::masters(
-            db(ctx),
+            super::mutation::autocommit(ctx),
             resolve_optional(ctx, entity_type).await?,
             page.query(filter.as_ref(), *ctx.data_unchecked()),
             master_page_documents(ctx),

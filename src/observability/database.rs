@@ -1,4 +1,5 @@
-//! Gauges read from the database when `/metrics` is scraped: the pool, the events
+//! Gauges read from the database when `/metrics` is scraped: the pool and the single
+//! statements' own connections, the events
 //! appended, and per consumer the deliveries pending, waiting (leased to a worker or
 //! backing off after a failure) and dead, and the age of the oldest pending one (the
 //! worker's lag).
@@ -7,11 +8,17 @@ use chrono::{DateTime, Utc};
 use metrics::{counter, gauge};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr};
 
+use crate::db::Autocommit;
 use crate::events::dialect;
 
 /// Reads the database gauges; `database_up` says whether that worked.
-pub async fn refresh_database_gauges(db: &DatabaseConnection) {
+pub async fn refresh_database_gauges(api: &Autocommit) {
+    let db = api.pool();
     pool_gauges(db);
+    if let Some(counts) = api.connections() {
+        gauge!("db_autocommit_connections", "state" => "idle").set(counts.idle as f64);
+        gauge!("db_autocommit_connections", "state" => "in_use").set(counts.in_use as f64);
+    }
     let up = match deliveries(db).await {
         Ok(()) => 1.0,
         Err(error) => {

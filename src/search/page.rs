@@ -3,7 +3,7 @@
 use entity::metadata_master;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult,
     QueryFilter, QueryOrder, QueryResult, QuerySelect, Select,
 };
 
@@ -11,6 +11,7 @@ use super::order::{MASTER_TABLE, OrderField};
 use super::sql::Sql;
 use super::{MetadataFilter, Order, Position, SearchError, postgres, sqlite};
 use crate::catalog::{CatalogEntity, Documents, Joined, WithText, join_masters, select_documents};
+use crate::db::Autocommit;
 use crate::sync::EntityType;
 
 /// One page's request: which rows, in which order, after which position, how many.
@@ -45,7 +46,7 @@ const SORT_KEY: &str = "sort_key";
 
 /// Master rows, of every entity type or of one, with their documents as `documents` says.
 pub async fn masters(
-    db: &DatabaseConnection,
+    db: &Autocommit,
     entity_type: Option<EntityType>,
     query: PageQuery<'_>,
     documents: Documents,
@@ -66,7 +67,7 @@ pub async fn masters(
 
 /// Rows of one entity type, with their documents as `documents` says.
 pub async fn entities<E: CatalogEntity>(
-    db: &DatabaseConnection,
+    db: &Autocommit,
     query: PageQuery<'_>,
     documents: Documents,
 ) -> Result<Vec<Keyed<E::Model>>, SearchError>
@@ -82,7 +83,7 @@ where
 /// Rows of one entity type with their master rows joined (one statement), for a page
 /// whose nodes read their masters; each side's document as asked for.
 pub async fn entities_with_masters<E: CatalogEntity>(
-    db: &DatabaseConnection,
+    db: &Autocommit,
     query: PageQuery<'_>,
     documents: Documents,
     master_documents: Documents,
@@ -121,7 +122,7 @@ impl<M> Keyed<WithText<M>> {
 
 /// `table` is the master table or a registry table name (the allow-list), never input.
 async fn run<E: EntityTrait, R: FromQueryResult + Send + Sync>(
-    db: &DatabaseConnection,
+    db: &Autocommit,
     mut select: Select<E>,
     table: &'static str,
     query: PageQuery<'_>,
@@ -162,7 +163,7 @@ async fn run<E: EntityTrait, R: FromQueryResult + Send + Sync>(
     if query.filter.is_none() && query.order.field == OrderField::Id {
         return Ok(select.all(db).await?);
     }
-    let tx = super::bounded::begin(db, query.timeout).await?;
+    let tx = super::bounded::begin(db.pool(), query.timeout).await?;
     let rows = select
         .all(&tx)
         .await

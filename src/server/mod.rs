@@ -10,12 +10,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use sea_orm::DatabaseConnection;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::auth::Principal;
+use crate::db::Autocommit;
 use crate::events::Broadcaster;
 use crate::graphql::{self, AppSchema, RequestActor, ViaHttpGet, build_schema};
 
@@ -33,14 +33,14 @@ pub(crate) use rejection::Rejection;
 #[derive(Clone)]
 struct AppState {
     schema: AppSchema,
-    db: DatabaseConnection,
+    db: Autocommit,
     http: HttpOptions,
     ws_slots: ws::WsSlots,
 }
 
 /// The axum application over a migrated database. Subscriptions (and any other operation)
 /// are served over WebSocket at `/ws` with the graphql-transport-ws protocol.
-pub fn app(db: DatabaseConnection, broadcaster: Broadcaster, http: HttpOptions) -> Router {
+pub fn app(db: Autocommit, broadcaster: Broadcaster, http: HttpOptions) -> Router {
     crate::observability::handle();
     let schema = build_schema(db.clone(), broadcaster, http.limits);
     let cors = http.cors();
@@ -203,7 +203,7 @@ fn with_trace_request(
 
 /// 200 when the database answers, 503 otherwise.
 async fn health(State(state): State<AppState>) -> Response {
-    match state.db.ping().await {
+    match state.db.pool().ping().await {
         Ok(()) => Json(json!({ "status": "ok" })).into_response(),
         Err(error) => {
             tracing::warn!(%error, "health check failed");

@@ -23,30 +23,31 @@ const DATABASE_WAIT: Duration = Duration::from_secs(2);
 /// otherwise. Migrations this build does not know (a newer release migrated first, as in a
 /// rolling deploy) do not make it unready: they are reported as `ahead`.
 pub(super) async fn ready(State(state): State<AppState>) -> Response {
-    let (status, body) = match tokio::time::timeout(DATABASE_WAIT, migrations(&state.db)).await {
-        Ok(Ok(Migrations { pending: 0, ahead })) => {
-            let mut body = json!({ "status": "ready" });
-            if ahead > 0 {
-                body["ahead"] = json!(ahead);
+    let (status, body) =
+        match tokio::time::timeout(DATABASE_WAIT, migrations(state.db.pool())).await {
+            Ok(Ok(Migrations { pending: 0, ahead })) => {
+                let mut body = json!({ "status": "ready" });
+                if ahead > 0 {
+                    body["ahead"] = json!(ahead);
+                }
+                (StatusCode::OK, body)
             }
-            (StatusCode::OK, body)
-        }
-        Ok(Ok(Migrations { pending, .. })) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            json!({ "status": "migrations pending", "pending": pending }),
-        ),
-        Ok(Err(error)) => {
-            tracing::warn!(%error, "readiness check failed");
-            (
+            Ok(Ok(Migrations { pending, .. })) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({ "status": "migrations pending", "pending": pending }),
+            ),
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "readiness check failed");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    json!({ "status": "unavailable" }),
+                )
+            }
+            Err(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 json!({ "status": "unavailable" }),
-            )
-        }
-        Err(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            json!({ "status": "unavailable" }),
-        ),
-    };
+            ),
+        };
     (status, Json(body)).into_response()
 }
 

@@ -39,8 +39,8 @@
 
 use entity::metadata_master;
 use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, FromQueryResult, QueryResult,
-    Statement, Value as SqlValue,
+    ConnectionTrait, DatabaseBackend, DbErr, FromQueryResult, QueryResult, Statement,
+    Value as SqlValue,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -78,7 +78,7 @@ enum InPlace<'a> {
 /// nothing was written, take the full path.
 #[tracing::instrument(name = "sync.write_in_place", skip(db, origin, change, limits))]
 pub async fn write_in_place(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     origin: &WriteOrigin,
     (entity_type, entity_id): (EntityType, Uuid),
     change: &MetadataChange,

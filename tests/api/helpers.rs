@@ -191,7 +191,12 @@ async fn spawn_app_on(
         http,
         vacuum: None,
     };
-    let running = metadata_synergy::runtime::start(Some(db.clone()), options)
+    let log = statements.clone();
+    let observer: metadata_synergy::db::StatementObserver = Arc::new(move |statement| {
+        log.lock().unwrap().push(statement.sql.clone());
+    });
+    let api = metadata_synergy::db::Autocommit::observed(db.clone(), Some(observer));
+    let running = metadata_synergy::runtime::start(Some(api), options)
         .await
         .expect("start");
     tokio::spawn(metadata_synergy::server::serve(

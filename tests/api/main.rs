@@ -5,6 +5,7 @@ mod attach;
 mod attach_columns;
 mod attach_refusals;
 mod auth;
+mod autocommit;
 mod concurrency;
 mod crud;
 mod delivery;

@@ -133,6 +133,11 @@ async fn metrics_show_requests_errors_deliveries_translations_and_sockets() {
         sample(&text, "websocket_connections").unwrap_or(0.0) >= 1.0,
         "{text}"
     );
+    if app.backend() == sea_orm::DatabaseBackend::Postgres {
+        // The request above read through the single statements' own connections.
+        let idle = sample(&text, "db_autocommit_connections{state=\"idle\"}");
+        assert!(idle.unwrap_or(0.0) >= 1.0, "{text}");
+    }
     assert!(
         sample(&text, "websocket_operations").unwrap_or(0.0) >= 1.0,
         "{text}"

@@ -7,7 +7,6 @@ use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use async_graphql::{
     Context, InputValueError, InputValueResult, Result, Scalar, ScalarType, Value,
 };
-use sea_orm::DatabaseConnection;
 
 use crate::entity_types::{EntityType, is_valid_name, registry};
 use crate::graphql::ErrorCode;
@@ -50,7 +49,7 @@ impl EntityTypeName {
 
 /// Attached entity types by name for one request: one read of the registry however many
 /// masters of a page name them (compiled names never reach it).
-pub struct EntityTypeLoader(pub DatabaseConnection);
+pub struct EntityTypeLoader(pub crate::db::Autocommit);
 
 impl Loader<String> for EntityTypeLoader {
     type Value = EntityType;

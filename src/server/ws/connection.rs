@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::StreamExt;
 use futures_util::stream::{AbortHandle, Abortable, BoxStream, SelectAll};
-use sea_orm::DatabaseConnection;
 use serde_json::json;
 
 use super::WsLimits;
@@ -18,7 +17,7 @@ use crate::graphql::{self, AppSchema, RequestActor};
 /// What a socket needs to run operations.
 pub struct Connection {
     pub schema: AppSchema,
-    pub db: DatabaseConnection,
+    pub db: crate::db::Autocommit,
     pub limits: WsLimits,
     pub actor: RequestActor,
     pub auth: Arc<Authenticator>,

@@ -8,8 +8,16 @@ use sea_orm::{
     TransactionTrait,
 };
 
+mod autocommit;
+
+pub use autocommit::{Autocommit, OwnConnectionCounts, StatementObserver};
+
 /// A pooled connection idle for this long is pinged before it is handed out.
 const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(10);
+/// How long a statement waits for a connection before it fails.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+/// PostgreSQL connections of the pool (and as many of [`Autocommit`]'s own).
+pub const MAX_CONNECTIONS: usize = 16;
 
 /// Connects to `url` (`postgres://…` or `sqlite://…`). SQLite files are created when
 /// missing and opened in WAL mode with foreign keys on and a generous busy timeout.
@@ -21,7 +29,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .sqlx_logging(false)
-        .acquire_timeout(Duration::from_secs(30))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .test_before_acquire_if_idle_for(PING_WHEN_IDLE_FOR);
     if url.starts_with("sqlite:") {
         options.max_connections(4).map_sqlx_sqlite_opts(|opts| {
@@ -33,7 +41,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .pragma("recursive_triggers", "OFF")
         });
     } else {
-        options.max_connections(16);
+        options.max_connections(MAX_CONNECTIONS as u32);
     }
     Database::connect(options).await
 }
