@@ -4,36 +4,24 @@
 //! sqlx's pool sends a `Sync` and waits for PostgreSQL's answer each time a connection is
 //! returned to it (to drain whatever a cancelled statement left behind): a second round
 //! trip, and PostgreSQL work, for every statement run outside a transaction. [`Autocommit`]
-//! keeps connections of its own for such statements and returns one to its idle list as
-//! soon as its statement has been answered. Why that is safe: a connection goes back only
-//! when its statement's future ran to the end, or ended with PostgreSQL's own error answer
-//! (the protocol is in step then; sqlx reads the pending `ReadyForQuery` before its next
-//! statement). A connection whose future was dropped half-way, or that failed any other
-//! way (I/O, protocol), is closed, never handed on. Nothing here opens a transaction, so
-//! none can be left open.
+//! runs such statements on connections of its own, which go back to their idle list as
+//! soon as the statement is answered; `own_connections` has the rule for when that is safe.
 //!
 //! Transactions, and SQLite (where the pool's check costs no round trip), use the pool.
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
-use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection};
-use sea_orm::sqlx::{self, Connection};
+use sea_orm::sqlx;
 use sea_orm::{
-    ConnAcquireErr, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, ExecResult,
-    QueryResult, RuntimeErr, Statement,
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, ExecResult, QueryResult,
+    RuntimeErr, Statement,
 };
 use sea_query_sqlx::SqlxValues;
-use tokio::sync::{Semaphore, SemaphorePermit};
 
-use super::{ACQUIRE_TIMEOUT, MAX_CONNECTIONS, PING_WHEN_IDLE_FOR};
+use super::own_connections::OwnConnections;
 
-/// A connection unused for this long is closed rather than reused.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(600);
-/// A connection is closed when returned after this long, however busy it is.
-const MAX_LIFETIME: Duration = Duration::from_secs(1800);
-
-/// Called with every statement run on [`Autocommit`]'s own connections (tests count them).
+/// Called with every statement run on [`Autocommit`]'s own connections, once it ran
+/// (tests count them).
 pub type StatementObserver = Arc<dyn Fn(&Statement) + Send + Sync>;
 
 /// The API's database: single statements on connections of their own (PostgreSQL), and
@@ -42,23 +30,13 @@ pub type StatementObserver = Arc<dyn Fn(&Statement) + Send + Sync>;
 pub struct Autocommit {
     pool: DatabaseConnection,
     own: Option<Arc<OwnConnections>>,
-}
-
-struct OwnConnections {
-    options: PgConnectOptions,
-    idle: Mutex<Vec<Idle>>,
-    slots: Semaphore,
     observer: Option<StatementObserver>,
 }
 
-struct Idle {
-    connection: PgConnection,
-    opened: Instant,
-    since: Instant,
-}
-
 impl Autocommit {
-    /// Single statements beside `pool` (connected), on connections opened as the pool's are.
+    /// Single statements beside `pool` (a connected sqlx pool), on connections opened with
+    /// the pool's connect options. (Options sea-orm applies after connecting, such as a
+    /// schema search path, are not among them; `db::connect` sets none.)
     pub fn new(pool: DatabaseConnection) -> Self {
         Self::observed(pool, None)
     }
@@ -66,15 +44,14 @@ impl Autocommit {
     /// [`Autocommit::new`], with `observer` called for every statement on its own connections.
     pub fn observed(pool: DatabaseConnection, observer: Option<StatementObserver>) -> Self {
         let own = (pool.get_database_backend() == DatabaseBackend::Postgres).then(|| {
-            let options = (*pool.get_postgres_connection_pool().connect_options()).clone();
-            Arc::new(OwnConnections {
-                options,
-                idle: Mutex::new(Vec::new()),
-                slots: Semaphore::new(MAX_CONNECTIONS),
-                observer,
-            })
+            let options = pool.get_postgres_connection_pool().connect_options();
+            Arc::new(OwnConnections::new((*options).clone()))
         });
-        Self { pool, own }
+        Self {
+            pool,
+            own,
+            observer,
+        }
     }
 
     /// The pool: for transactions, and for statements that need the pool's connections.
@@ -82,70 +59,10 @@ impl Autocommit {
         &self.pool
     }
 
-    /// Its own connections now, idle and in use (`None` on SQLite, where it has none).
-    /// A connection being opened counts as in use.
+    /// Its own connections now (`None` on SQLite, where it has none).
     pub fn connections(&self) -> Option<OwnConnectionCounts> {
-        let own = self.own.as_ref()?;
-        Some(OwnConnectionCounts {
-            idle: own.lock_idle().len(),
-            in_use: MAX_CONNECTIONS - own.slots.available_permits(),
-        })
-    }
-}
-
-/// [`Autocommit::connections`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct OwnConnectionCounts {
-    pub idle: usize,
-    pub in_use: usize,
-}
-
-/// A connection taken from the idle list (or opened) for one statement.
-struct Checkout<'a> {
-    own: &'a OwnConnections,
-    connection: Option<Idle>,
-    _slot: SemaphorePermit<'a>,
-}
-
-impl OwnConnections {
-    async fn checkout(&self) -> Result<Checkout<'_>, DbErr> {
-        let slot = tokio::time::timeout(ACQUIRE_TIMEOUT, self.slots.acquire())
-            .await
-            .map_err(|_| DbErr::ConnectionAcquire(ConnAcquireErr::Timeout))?
-            .map_err(|_| DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed))?;
-        loop {
-            let idle = self.lock_idle().pop();
-            let Some(mut idle) = idle else { break };
-            if idle.since.elapsed() < PING_WHEN_IDLE_FOR || idle.connection.ping().await.is_ok() {
-                return Ok(Checkout {
-                    own: self,
-                    connection: Some(idle),
-                    _slot: slot,
-                });
-            }
-        }
-        let opened =
-            tokio::time::timeout(ACQUIRE_TIMEOUT, PgConnection::connect_with(&self.options))
-                .await
-                .map_err(|_| DbErr::ConnectionAcquire(ConnAcquireErr::Timeout))?
-                .map_err(|error| DbErr::Conn(RuntimeErr::SqlxError(error.into())))?;
-        let now = Instant::now();
-        Ok(Checkout {
-            own: self,
-            connection: Some(Idle {
-                connection: opened,
-                opened: now,
-                since: now,
-            }),
-            _slot: slot,
-        })
-    }
-
-    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<Idle>> {
-        // The list is only pushed to and popped from: a panic elsewhere cannot leave it torn.
-        self.idle
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        let (idle, in_use) = self.own.as_ref()?.counts();
+        Some(OwnConnectionCounts { idle, in_use })
     }
 
     fn observe(&self, statement: &Statement) {
@@ -155,35 +72,12 @@ impl OwnConnections {
     }
 }
 
-impl Checkout<'_> {
-    fn connection(&mut self) -> &mut PgConnection {
-        &mut self
-            .connection
-            .as_mut()
-            .expect("a checkout holds its connection until it ends")
-            .connection
-    }
-
-    /// Ends the checkout after the statement answered `result`: the connection goes back
-    /// to the idle list when its protocol is in step, and is closed otherwise.
-    fn end<T>(mut self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
-        let reusable = matches!(&result, Ok(_) | Err(sqlx::Error::Database(_)));
-        if let (true, Some(mut idle)) = (reusable, self.connection.take()) {
-            let now = now_unless_expired(&idle);
-            if let Some(now) = now {
-                idle.since = now;
-                let mut list = self.own.lock_idle();
-                list.retain(|other| now.duration_since(other.since) < IDLE_TIMEOUT);
-                list.push(idle);
-            }
-        }
-        result
-    }
-}
-
-fn now_unless_expired(idle: &Idle) -> Option<Instant> {
-    let now = Instant::now();
-    (now.duration_since(idle.opened) < MAX_LIFETIME).then_some(now)
+/// [`Autocommit::connections`]: idle, and in use (one being opened or drained after a
+/// cancelled statement counts as in use).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OwnConnectionCounts {
+    pub idle: usize,
+    pub in_use: usize,
 }
 
 fn query(statement: &Statement) -> sqlx::query::Query<'_, sqlx::Postgres, SqlxValues> {
@@ -212,9 +106,9 @@ impl ConnectionTrait for Autocommit {
         let Some(own) = &self.own else {
             return self.pool.execute_raw(statement).await;
         };
-        own.observe(&statement);
         let mut checkout = own.checkout().await?;
         let result = query(&statement).execute(checkout.connection()).await;
+        self.observe(&statement);
         checkout.end(result).map(Into::into).map_err(exec_error)
     }
 
@@ -227,11 +121,11 @@ impl ConnectionTrait for Autocommit {
         let Some(own) = &self.own else {
             return self.pool.query_one_raw(statement).await;
         };
-        own.observe(&statement);
         let mut checkout = own.checkout().await?;
         let result = query(&statement)
             .fetch_optional(checkout.connection())
             .await;
+        self.observe(&statement);
         checkout
             .end(result)
             .map(|row| row.map(Into::into))
@@ -242,9 +136,9 @@ impl ConnectionTrait for Autocommit {
         let Some(own) = &self.own else {
             return self.pool.query_all_raw(statement).await;
         };
-        own.observe(&statement);
         let mut checkout = own.checkout().await?;
         let result = query(&statement).fetch_all(checkout.connection()).await;
+        self.observe(&statement);
         checkout
             .end(result)
             .map(|rows| rows.into_iter().map(Into::into).collect())

@@ -9,6 +9,7 @@ use sea_orm::{
 };
 
 mod autocommit;
+mod own_connections;
 
 pub use autocommit::{Autocommit, OwnConnectionCounts, StatementObserver};
 
