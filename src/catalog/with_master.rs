@@ -1,20 +1,32 @@
 //! Entity rows together with their master rows, in one statement: for a selection that
 //! reads an entity and its `metadataMaster`, one round trip instead of two in a row.
 
-use entity::{HasDocumentText, metadata_master};
+use entity::{DocumentText, HasDocumentText, metadata_master};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType};
 use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DbErr, EntityName, FromQueryResult, Iterable, QueryResult,
-    QuerySelect, QueryTrait, Select,
+    ConnectionTrait, DatabaseBackend, DbErr, EntityName, FromQueryResult, QueryResult, QuerySelect,
+    QueryTrait, Select,
 };
 use uuid::Uuid;
 
-use super::documents::{DOCUMENT_TEXT, Documents, document_columns, read_with_text};
+use super::documents::{Documents, document_columns, read_with_text};
 use super::record::{CatalogEntity, records_by_id};
 use super::{CatalogError, Record};
 
-/// Prefix of the master's columns in the joined row.
-const MASTER: &str = "m_";
+/// The master's columns in the joined row, in select order, with their aliases (names
+/// written out once, so that reading a row builds no string).
+const MASTER_COLUMNS: [(&str, &'static str); 8] = [
+    ("id", "m_id"),
+    ("entity_type", "m_entity_type"),
+    ("entity_id", "m_entity_id"),
+    ("entity_table", "m_entity_table"),
+    ("metadata", "m_metadata"),
+    ("version", "m_version"),
+    ("created_at", "m_created_at"),
+    ("updated_at", "m_updated_at"),
+];
+/// The alias of the master document's text ([`super::DOCUMENT_TEXT`]) in the joined row.
+const MASTER_TEXT: &str = "m_metadata_text";
 
 /// An entity row and its master row (`None` only when the pair drifted apart).
 pub type RecordWithMaster = (Record, Option<metadata_master::Model>);
@@ -27,21 +39,37 @@ pub struct Joined<M> {
 
 impl<M: FromQueryResult + HasDocumentText> FromQueryResult for Joined<M> {
     fn from_query_result(row: &QueryResult, prefix: &str) -> Result<Self, DbErr> {
-        // Rows are read without a prefix: no string is built per row then.
-        let master_prefix = if prefix.is_empty() {
-            std::borrow::Cow::Borrowed(MASTER)
-        } else {
-            std::borrow::Cow::Owned(format!("{prefix}{MASTER}"))
-        };
-        let master_id: Option<Uuid> = row.try_get(&master_prefix, "id")?;
         Ok(Joined {
             record: read_with_text(row, prefix)?,
-            master: match master_id {
-                Some(_) => Some(read_with_text(row, &master_prefix)?),
-                None => None,
-            },
+            master: read_joined_master(row, prefix)?,
         })
     }
+}
+
+/// The master's columns of a joined row (`None` when the join found no master). Its
+/// document is `NULL` unless it was read decoded.
+fn read_joined_master(
+    row: &QueryResult,
+    prefix: &str,
+) -> Result<Option<metadata_master::Model>, DbErr> {
+    let get = |alias: &'static str| aliased(prefix, alias);
+    let column = |i: usize| get(MASTER_COLUMNS[i].1);
+    let Some(id) = row.try_get::<Option<Uuid>>("", &column(0))? else {
+        return Ok(None);
+    };
+    let document: Option<serde_json::Value> = row.try_get("", &column(4))?;
+    let text: Option<String> = row.try_get("", &get(MASTER_TEXT))?;
+    Ok(Some(metadata_master::Model {
+        id,
+        entity_type: row.try_get("", &column(1))?,
+        entity_id: row.try_get("", &column(2))?,
+        entity_table: row.try_get("", &column(3))?,
+        metadata: document.unwrap_or(serde_json::Value::Null),
+        version: row.try_get("", &column(5))?,
+        created_at: row.try_get("", &column(6))?,
+        updated_at: row.try_get("", &column(7))?,
+        metadata_text: text.map(DocumentText::from_stored),
+    }))
 }
 
 /// Rows of one entity type by id with their master rows, in one statement; each side's
@@ -79,14 +107,29 @@ pub fn join_masters<E: sea_orm::EntityTrait>(
         Expr::col((Alias::new(masters), Alias::new("id")))
             .equals((Alias::new(table), Alias::new("metadata_master_id"))),
     );
-    let (document, text) = document_columns(backend, masters, master_documents);
-    for column in metadata_master::Column::iter() {
-        let name = sea_orm::IdenStatic::as_str(&column);
-        let value = match name {
-            "metadata" => document.clone(),
+    let (_, text) = document_columns(backend, masters, master_documents);
+    for (name, alias) in MASTER_COLUMNS {
+        let value = match (name, master_documents) {
+            // Not decoded: NULL, which reads as JSON `null` without a parse.
+            ("metadata", Documents::Skip | Documents::Text) => Expr::cust(null_json(backend)),
             _ => Expr::col((Alias::new(masters), Alias::new(name))),
         };
-        select = select.column_as(value, format!("{MASTER}{name}"));
+        select = select.column_as(value, alias);
     }
-    select.column_as(text, format!("{MASTER}{DOCUMENT_TEXT}"))
+    select.column_as(text, MASTER_TEXT)
+}
+
+/// `alias` as read under `prefix` (rows are read without one: no string is built then).
+fn aliased(prefix: &str, alias: &'static str) -> std::borrow::Cow<'static, str> {
+    match prefix.is_empty() {
+        true => alias.into(),
+        false => format!("{prefix}{alias}").into(),
+    }
+}
+
+fn null_json(backend: DatabaseBackend) -> &'static str {
+    match backend {
+        DatabaseBackend::Postgres => "NULL::jsonb",
+        _ => "NULL",
+    }
 }
