@@ -89,7 +89,10 @@ pub fn read_with_text<M: FromQueryResult + HasDocumentText>(
     prefix: &str,
 ) -> Result<M, DbErr> {
     let mut model = M::from_query_result(row, prefix)?;
-    let text: Option<String> = row.try_get(prefix, DOCUMENT_TEXT)?;
+    let text: Option<String> = match prefix.is_empty() {
+        true => super::columns::get_nullable(row, DOCUMENT_TEXT)?,
+        false => row.try_get(prefix, DOCUMENT_TEXT)?,
+    };
     model.set_document_text(text.map(DocumentText::from_stored));
     Ok(model)
 }

@@ -3,6 +3,7 @@
 //! [`crate::entity_types`].
 
 mod attached;
+mod columns;
 mod documents;
 mod error;
 mod record;

@@ -9,6 +9,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::columns::{get, get_nullable};
 use super::documents::{Documents, document_columns, read_with_text};
 use super::record::{CatalogEntity, records_by_id};
 use super::{CatalogError, Record};
@@ -52,22 +53,22 @@ fn read_joined_master(
     row: &QueryResult,
     prefix: &str,
 ) -> Result<Option<metadata_master::Model>, DbErr> {
-    let get = |alias: &'static str| aliased(prefix, alias);
-    let column = |i: usize| get(MASTER_COLUMNS[i].1);
-    let Some(id) = row.try_get::<Option<Uuid>>("", &column(0))? else {
+    let name = |alias: &'static str| aliased(prefix, alias);
+    let column = |i: usize| name(MASTER_COLUMNS[i].1);
+    let Some(id) = get_nullable::<Uuid>(row, &column(0))? else {
         return Ok(None);
     };
-    let document: Option<serde_json::Value> = row.try_get("", &column(4))?;
-    let text: Option<String> = row.try_get("", &get(MASTER_TEXT))?;
+    let document = get_nullable::<serde_json::Value>(row, &column(4))?;
+    let text = get_nullable::<String>(row, &name(MASTER_TEXT))?;
     Ok(Some(metadata_master::Model {
         id,
-        entity_type: row.try_get("", &column(1))?,
-        entity_id: row.try_get("", &column(2))?,
-        entity_table: row.try_get("", &column(3))?,
+        entity_type: get(row, &column(1))?,
+        entity_id: get(row, &column(2))?,
+        entity_table: get(row, &column(3))?,
         metadata: document.unwrap_or(serde_json::Value::Null),
-        version: row.try_get("", &column(5))?,
-        created_at: row.try_get("", &column(6))?,
-        updated_at: row.try_get("", &column(7))?,
+        version: get(row, &column(5))?,
+        created_at: get(row, &column(6))?,
+        updated_at: get(row, &column(7))?,
         metadata_text: text.map(DocumentText::from_stored),
     }))
 }
