@@ -16,7 +16,7 @@ use super::{CatalogError, Record};
 
 /// The master's columns in the joined row, in select order, with their aliases (names
 /// written out once, so that reading a row builds no string).
-const MASTER_COLUMNS: [(&str, &'static str); 8] = [
+const MASTER_COLUMNS: [(&str, &str); 8] = [
     ("id", "m_id"),
     ("entity_type", "m_entity_type"),
     ("entity_id", "m_entity_id"),

@@ -19,6 +19,7 @@ use crate::db::Autocommit;
 use crate::events::Broadcaster;
 use crate::graphql::{self, AppSchema, RequestActor, ViaHttpGet, build_schema};
 
+mod body;
 mod csrf;
 mod http_options;
 mod probes;
@@ -93,8 +94,8 @@ async fn graphql_post(
         Ok(principal) => principal,
         Err(refusal) => return refusal.into_response(),
     };
-    let request = match GraphQLRequest::<Rejection>::from_request(request, &()).await {
-        Ok(request) => request.into_inner(),
+    let request = match body::graphql_request(request).await {
+        Ok(request) => request,
         Err(rejection) => return rejection.into_response(),
     };
     let request = with_trace_request(
