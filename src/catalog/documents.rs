@@ -6,7 +6,7 @@ use entity::{DocumentText, HasDocumentText, metadata_master};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, SimpleExpr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityName, EntityTrait, FromQueryResult,
-    IdenStatic, Iterable, QueryFilter, QueryResult, QuerySelect, Select,
+    IdenStatic, Iterable, QueryFilter, QueryResult, QuerySelect, QueryTrait, Select,
 };
 use uuid::Uuid;
 
@@ -112,13 +112,21 @@ pub async fn find_masters(
     ids: Vec<Uuid>,
     documents: Documents,
 ) -> Result<Vec<metadata_master::Model>, CatalogError> {
-    let select = metadata_master::Entity::find().filter(metadata_master::Column::Id.is_in(ids));
-    let select = select_documents(
-        select,
-        db.get_database_backend(),
-        EntityName::table_name(&metadata_master::Entity),
+    let backend = db.get_database_backend();
+    let table = EntityName::table_name(&metadata_master::Entity);
+    let shape = super::shapes::Shape {
+        backend,
+        table,
         documents,
-    );
-    let rows = select.into_model::<WithText<_>>().all(db).await?;
+        master_documents: None,
+        ids: ids.len(),
+    };
+    let statement = super::shapes::by_ids(shape, ids, |ids| {
+        let select = metadata_master::Entity::find().filter(metadata_master::Column::Id.is_in(ids));
+        select_documents(select, backend, table, documents).build(backend)
+    });
+    let rows = WithText::<metadata_master::Model>::find_by_statement(statement)
+        .all(db)
+        .await?;
     Ok(rows.into_iter().map(|WithText(master)| master).collect())
 }

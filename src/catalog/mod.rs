@@ -7,6 +7,7 @@ mod columns;
 mod documents;
 mod error;
 mod record;
+mod shapes;
 mod with_master;
 
 pub use crate::entity_types::{Record, find_records, find_records_with_masters};

@@ -3,13 +3,15 @@
 use entity::HasDocumentText;
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend,
-    DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, Select,
+    DatabaseConnection, EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QueryTrait,
+    Select,
 };
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::CatalogError;
 use super::documents::{Documents, WithText, select_documents};
+use super::shapes::{self, Shape};
 use crate::entity_types::Record;
 use crate::sync::{
     EntityType, MetadataChange, Side, SyncError, WriteOrigin, in_write_transaction, lock_pair,
@@ -97,8 +99,18 @@ pub async fn find_many<E: CatalogEntity>(
     ids: Vec<Uuid>,
     documents: Documents,
 ) -> Result<Vec<Record>, CatalogError> {
-    let rows = records_by_id::<E>(db.get_database_backend(), ids, documents)
-        .into_model::<WithText<E::Model>>()
+    let backend = db.get_database_backend();
+    let shape = Shape {
+        backend,
+        table: E::TYPE.table(),
+        documents,
+        master_documents: None,
+        ids: ids.len(),
+    };
+    let statement = shapes::by_ids(shape, ids, |ids| {
+        records_by_id::<E>(backend, ids, documents).build(backend)
+    });
+    let rows = WithText::<E::Model>::find_by_statement(statement)
         .all(db)
         .await?;
     Ok(rows

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::columns::{get, get_nullable};
 use super::documents::{Documents, document_columns, read_with_text};
 use super::record::{CatalogEntity, records_by_id};
+use super::shapes::{self, Shape};
 use super::{CatalogError, Record};
 
 /// The master's columns in the joined row, in select order, with their aliases (names
@@ -82,9 +83,20 @@ pub async fn find_many_with_masters<E: CatalogEntity>(
     master_documents: Documents,
 ) -> Result<Vec<RecordWithMaster>, CatalogError> {
     let backend = db.get_database_backend();
-    let select = records_by_id::<E>(backend, ids, documents);
-    let select = join_masters(select, backend, E::TYPE.table(), master_documents);
-    let rows = select.into_model::<Joined<E::Model>>().all(db).await?;
+    let shape = Shape {
+        backend,
+        table: E::TYPE.table(),
+        documents,
+        master_documents: Some(master_documents),
+        ids: ids.len(),
+    };
+    let statement = shapes::by_ids(shape, ids, |ids| {
+        let select = records_by_id::<E>(backend, ids, documents);
+        join_masters(select, backend, E::TYPE.table(), master_documents).build(backend)
+    });
+    let rows = Joined::<E::Model>::find_by_statement(statement)
+        .all(db)
+        .await?;
     Ok(rows
         .into_iter()
         .map(|row| (E::into_record(row.record), row.master))
