@@ -106,6 +106,17 @@ impl<M: FromQueryResult + HasDocumentText> FromQueryResult for WithText<M> {
     }
 }
 
+/// The select of master rows by id, with their documents as `documents` says.
+pub(super) fn masters_by_id(
+    backend: DatabaseBackend,
+    ids: Vec<Uuid>,
+    documents: Documents,
+) -> Select<metadata_master::Entity> {
+    let select = metadata_master::Entity::find().filter(metadata_master::Column::Id.is_in(ids));
+    let table = EntityName::table_name(&metadata_master::Entity);
+    select_documents(select, backend, table, documents)
+}
+
 /// Master rows by id, in one statement, with their documents as `documents` says.
 pub async fn find_masters(
     db: &impl ConnectionTrait,
@@ -119,11 +130,9 @@ pub async fn find_masters(
         table,
         documents,
         master_documents: None,
-        ids: ids.len(),
     };
     let statement = super::shapes::by_ids(shape, ids, |ids| {
-        let select = metadata_master::Entity::find().filter(metadata_master::Column::Id.is_in(ids));
-        select_documents(select, backend, table, documents).build(backend)
+        masters_by_id(backend, ids, documents).build(backend)
     });
     let rows = WithText::<metadata_master::Model>::find_by_statement(statement)
         .all(db)

@@ -105,7 +105,6 @@ pub async fn find_many<E: CatalogEntity>(
         table: E::TYPE.table(),
         documents,
         master_documents: None,
-        ids: ids.len(),
     };
     let statement = shapes::by_ids(shape, ids, |ids| {
         records_by_id::<E>(backend, ids, documents).build(backend)

@@ -25,7 +25,6 @@ pub(super) struct Shape {
     pub documents: Documents,
     /// With the master joined, and its documents.
     pub master_documents: Option<Documents>,
-    pub ids: usize,
 }
 
 impl std::hash::Hash for Shape {
@@ -35,11 +34,13 @@ impl std::hash::Hash for Shape {
         self.table.hash(state);
         self.documents.hash(state);
         self.master_documents.hash(state);
-        self.ids.hash(state);
     }
 }
 
-static BUILT: LazyLock<Mutex<HashMap<Shape, Arc<str>>>> = LazyLock::new(Default::default);
+/// SQL texts by shape and number of ids.
+type Built = HashMap<(Shape, usize), Arc<str>>;
+
+static BUILT: LazyLock<Mutex<Built>> = LazyLock::new(Default::default);
 
 /// The statement reading `ids` in `shape`, built by `build` unless a statement of this
 /// shape was built before. Only a built statement whose parameters are exactly `ids`, in
@@ -49,8 +50,9 @@ pub(super) fn by_ids(
     ids: Vec<Uuid>,
     build: impl FnOnce(Vec<Uuid>) -> Statement,
 ) -> Statement {
+    let key = (shape, ids.len());
     let cached = (ids.len() <= MAX_IDS)
-        .then(|| lock().get(&shape).cloned())
+        .then(|| lock().get(&key).cloned())
         .flatten();
     if let Some(sql) = cached {
         let values: Vec<Value> = ids.into_iter().map(Value::from).collect();
@@ -62,13 +64,13 @@ pub(super) fn by_ids(
         .values
         .as_ref()
         .is_some_and(|values| values.0 == parameters);
-    if shape.ids <= MAX_IDS && only_the_ids {
-        lock().insert(shape, Arc::from(statement.sql.as_str()));
+    if key.1 <= MAX_IDS && only_the_ids {
+        lock().insert(key, Arc::from(statement.sql.as_str()));
     }
     statement
 }
 
-fn lock() -> std::sync::MutexGuard<'static, HashMap<Shape, Arc<str>>> {
+fn lock() -> std::sync::MutexGuard<'static, Built> {
     // Only whole entries are inserted: a panic elsewhere cannot leave one torn.
     BUILT
         .lock()
@@ -79,13 +81,12 @@ fn lock() -> std::sync::MutexGuard<'static, HashMap<Shape, Arc<str>>> {
 mod tests {
     use super::*;
 
-    fn shape(ids: usize) -> Shape {
+    fn shape() -> Shape {
         Shape {
             backend: DatabaseBackend::Postgres,
             table: "shapes_test_table",
             documents: Documents::Skip,
             master_documents: None,
-            ids,
         }
     }
 
@@ -103,10 +104,10 @@ mod tests {
     #[test]
     fn a_shape_is_built_once_and_then_reused_with_other_ids() {
         let first = vec![Uuid::new_v4(), Uuid::new_v4()];
-        let built = by_ids(shape(2), first.clone(), build);
+        let built = by_ids(shape(), first.clone(), build);
         assert_eq!(built.sql, "SELECT 2 FROM t WHERE id IN ($1, $2)");
         let second = vec![Uuid::new_v4(), Uuid::new_v4()];
-        let reused = by_ids(shape(2), second.clone(), |_| panic!("built again"));
+        let reused = by_ids(shape(), second.clone(), |_| panic!("built again"));
         assert_eq!(reused.sql, built.sql);
         let expected: Vec<Value> = second.into_iter().map(Value::from).collect();
         assert_eq!(reused.values.unwrap().0, expected);
@@ -123,7 +124,7 @@ mod tests {
         };
         let other = Shape {
             table: "shapes_test_other",
-            ..shape(1)
+            ..shape()
         };
         by_ids(other, vec![Uuid::new_v4()], with_more);
         let mut built = false;
@@ -137,9 +138,9 @@ mod tests {
         );
 
         let large: Vec<Uuid> = (0..=MAX_IDS).map(|_| Uuid::new_v4()).collect();
-        by_ids(shape(large.len()), large.clone(), build);
+        by_ids(shape(), large.clone(), build);
         let mut built = false;
-        by_ids(shape(large.len()), large, |ids| {
+        by_ids(shape(), large, |ids| {
             built = true;
             build(ids)
         });

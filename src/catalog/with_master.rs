@@ -88,7 +88,6 @@ pub async fn find_many_with_masters<E: CatalogEntity>(
         table: E::TYPE.table(),
         documents,
         master_documents: Some(master_documents),
-        ids: ids.len(),
     };
     let statement = shapes::by_ids(shape, ids, |ids| {
         let select = records_by_id::<E>(backend, ids, documents);
@@ -144,5 +143,59 @@ fn null_json(backend: DatabaseBackend) -> &'static str {
     match backend {
         DatabaseBackend::Postgres => "NULL::jsonb",
         _ => "NULL",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{Statement, Value};
+
+    use super::*;
+    use crate::catalog::documents::masters_by_id;
+
+    type Campaign = entity::campaign::Entity;
+
+    /// What `shapes::by_ids` relies on: the SQL of a read by id depends on its shape only
+    /// (backend, table, documents, joined master, number of ids), and its parameters are
+    /// exactly the ids, in order.
+    #[test]
+    fn reads_by_id_depend_on_their_shape_only() {
+        let modes = [Documents::Skip, Documents::Text, Documents::Read];
+        let table = <Campaign as CatalogEntity>::TYPE.table();
+        for backend in [DatabaseBackend::Postgres, DatabaseBackend::Sqlite] {
+            for n in 1..=3 {
+                let first: Vec<Uuid> = (0..n).map(|_| Uuid::new_v4()).collect();
+                let second: Vec<Uuid> = (0..n).map(|_| Uuid::new_v4()).collect();
+                for documents in modes {
+                    let records = |ids: &[Uuid]| {
+                        records_by_id::<Campaign>(backend, ids.to_vec(), documents).build(backend)
+                    };
+                    same_shape(records(&first), records(&second), &second);
+                    let masters = |ids: &[Uuid]| {
+                        masters_by_id(backend, ids.to_vec(), documents).build(backend)
+                    };
+                    same_shape(masters(&first), masters(&second), &second);
+                    for master_documents in modes {
+                        let joined = |ids: &[Uuid]| {
+                            let select =
+                                records_by_id::<Campaign>(backend, ids.to_vec(), documents);
+                            join_masters(select, backend, table, master_documents).build(backend)
+                        };
+                        same_shape(joined(&first), joined(&second), &second);
+                    }
+                }
+            }
+        }
+    }
+
+    fn same_shape(first: Statement, second: Statement, ids: &[Uuid]) {
+        assert_eq!(first.sql, second.sql);
+        let expected: Vec<Value> = ids.iter().copied().map(Value::from).collect();
+        assert_eq!(
+            second.values.expect("parameters").0,
+            expected,
+            "{}",
+            second.sql
+        );
     }
 }

@@ -10,16 +10,20 @@ use super::Rejection;
 /// The operation a POST carries; a batch (a JSON array) is refused.
 pub async fn graphql_request(
     request: axum::extract::Request,
+    max_bytes: usize,
 ) -> Result<async_graphql::Request, Rejection> {
-    // The body limit layer caps what this reads; its error says "length limit exceeded".
-    let body = axum::body::to_bytes(request.into_body(), usize::MAX)
+    // The body limit layer caps what this reads too; both errors say "length limit exceeded".
+    let body = axum::body::to_bytes(request.into_body(), max_bytes)
         .await
         .map_err(|error| ParseRequestError::Io(std::io::Error::other(error.to_string())))?;
     Ok(parse(&body)?)
 }
 
 fn parse(body: &[u8]) -> Result<async_graphql::Request, ParseRequestError> {
-    let first = body.iter().find(|byte| !byte.is_ascii_whitespace());
+    // JSON's whitespace: space, tab, line feed, carriage return.
+    let first = body
+        .iter()
+        .find(|byte| !matches!(byte, b' ' | b'\t' | b'\n' | b'\r'));
     if first == Some(&b'[') {
         return Err(ParseRequestError::UnsupportedBatch);
     }

@@ -94,7 +94,7 @@ async fn graphql_post(
         Ok(principal) => principal,
         Err(refusal) => return refusal.into_response(),
     };
-    let request = match body::graphql_request(request).await {
+    let request = match body::graphql_request(request, state.http.max_body_bytes).await {
         Ok(request) => request,
         Err(rejection) => return rejection.into_response(),
     };
