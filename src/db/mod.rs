@@ -1,4 +1,5 @@
-//! Connecting to PostgreSQL or the embedded SQLite file, and reading database error codes.
+//! Connecting to PostgreSQL or the embedded SQLite file, migrating, reading database error
+//! codes, and [`Autocommit`]: single statements on connections handed back without a round trip.
 
 use std::time::Duration;
 
