@@ -5,7 +5,7 @@
 
 use sea_orm::sqlx::postgres::Postgres;
 use sea_orm::sqlx::{self, Row};
-use sea_orm::{DbErr, QueryResult, RuntimeErr, TryGetable};
+use sea_orm::{DbErr, QueryResult, TryGetable};
 
 /// A value sqlx decodes from PostgreSQL and sea-orm from the other backends.
 pub trait ColumnValue:
@@ -18,22 +18,10 @@ impl<T> ColumnValue for T where
 {
 }
 
-/// `column` of `row`, which must not be `NULL`.
+/// `column` of `row` (read an `Option` for a column that may be `NULL`).
 pub fn get<T: ColumnValue>(row: &QueryResult, column: &str) -> Result<T, DbErr> {
     match row.try_as_pg_row() {
-        Some(row) => row.try_get(column).map_err(query_error),
+        Some(row) => row.try_get(column).map_err(crate::db::query_error),
         None => row.try_get("", column),
     }
-}
-
-/// `column` of `row`; `None` when it is `NULL`.
-pub fn get_nullable<T: ColumnValue>(row: &QueryResult, column: &str) -> Result<Option<T>, DbErr> {
-    match row.try_as_pg_row() {
-        Some(row) => row.try_get(column).map_err(query_error),
-        None => row.try_get("", column),
-    }
-}
-
-fn query_error(error: sqlx::Error) -> DbErr {
-    DbErr::Query(RuntimeErr::SqlxError(error.into()))
 }

@@ -90,7 +90,7 @@ pub fn read_with_text<M: FromQueryResult + HasDocumentText>(
 ) -> Result<M, DbErr> {
     let mut model = M::from_query_result(row, prefix)?;
     let text: Option<String> = match prefix.is_empty() {
-        true => super::columns::get_nullable(row, DOCUMENT_TEXT)?,
+        true => super::columns::get(row, DOCUMENT_TEXT)?,
         false => row.try_get(prefix, DOCUMENT_TEXT)?,
     };
     model.set_document_text(text.map(DocumentText::from_stored));

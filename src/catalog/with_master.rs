@@ -9,23 +9,32 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::columns::{get, get_nullable};
+use super::columns::get;
 use super::documents::{Documents, document_columns, read_with_text};
 use super::record::{CatalogEntity, records_by_id};
 use super::shapes::{self, Shape};
 use super::{CatalogError, Record};
 
-/// The master's columns in the joined row, in select order, with their aliases (names
-/// written out once, so that reading a row builds no string).
+// The master's columns' aliases in the joined row (written out once, so that reading a
+// row builds no string).
+const M_ID: &str = "m_id";
+const M_ENTITY_TYPE: &str = "m_entity_type";
+const M_ENTITY_ID: &str = "m_entity_id";
+const M_ENTITY_TABLE: &str = "m_entity_table";
+const M_METADATA: &str = "m_metadata";
+const M_VERSION: &str = "m_version";
+const M_CREATED_AT: &str = "m_created_at";
+const M_UPDATED_AT: &str = "m_updated_at";
+/// The master's columns in the joined row, in select order, with their aliases.
 const MASTER_COLUMNS: [(&str, &str); 8] = [
-    ("id", "m_id"),
-    ("entity_type", "m_entity_type"),
-    ("entity_id", "m_entity_id"),
-    ("entity_table", "m_entity_table"),
-    ("metadata", "m_metadata"),
-    ("version", "m_version"),
-    ("created_at", "m_created_at"),
-    ("updated_at", "m_updated_at"),
+    ("id", M_ID),
+    ("entity_type", M_ENTITY_TYPE),
+    ("entity_id", M_ENTITY_ID),
+    ("entity_table", M_ENTITY_TABLE),
+    ("metadata", M_METADATA),
+    ("version", M_VERSION),
+    ("created_at", M_CREATED_AT),
+    ("updated_at", M_UPDATED_AT),
 ];
 /// The alias of the master document's text ([`super::DOCUMENT_TEXT`]) in the joined row.
 const MASTER_TEXT: &str = "m_metadata_text";
@@ -54,22 +63,21 @@ fn read_joined_master(
     row: &QueryResult,
     prefix: &str,
 ) -> Result<Option<metadata_master::Model>, DbErr> {
-    let name = |alias: &'static str| aliased(prefix, alias);
-    let column = |i: usize| name(MASTER_COLUMNS[i].1);
-    let Some(id) = get_nullable::<Uuid>(row, &column(0))? else {
+    let column = |alias: &'static str| aliased(prefix, alias);
+    let Some(id) = get::<Option<Uuid>>(row, &column(M_ID))? else {
         return Ok(None);
     };
-    let document = get_nullable::<serde_json::Value>(row, &column(4))?;
-    let text = get_nullable::<String>(row, &name(MASTER_TEXT))?;
+    let document = get::<Option<serde_json::Value>>(row, &column(M_METADATA))?;
+    let text = get::<Option<String>>(row, &column(MASTER_TEXT))?;
     Ok(Some(metadata_master::Model {
         id,
-        entity_type: get(row, &column(1))?,
-        entity_id: get(row, &column(2))?,
-        entity_table: get(row, &column(3))?,
+        entity_type: get(row, &column(M_ENTITY_TYPE))?,
+        entity_id: get(row, &column(M_ENTITY_ID))?,
+        entity_table: get(row, &column(M_ENTITY_TABLE))?,
         metadata: document.unwrap_or(serde_json::Value::Null),
-        version: get(row, &column(5))?,
-        created_at: get(row, &column(6))?,
-        updated_at: get(row, &column(7))?,
+        version: get(row, &column(M_VERSION))?,
+        created_at: get(row, &column(M_CREATED_AT))?,
+        updated_at: get(row, &column(M_UPDATED_AT))?,
         metadata_text: text.map(DocumentText::from_stored),
     }))
 }

@@ -18,7 +18,8 @@ use sea_orm::{
 };
 use sea_query_sqlx::SqlxValues;
 
-use super::own_connections::OwnConnections;
+use super::own_connections::{OwnConnectionCounts, OwnConnections};
+use super::query_error;
 
 /// Called with every statement run on [`Autocommit`]'s own connections, once it ran
 /// (tests count them).
@@ -61,8 +62,7 @@ impl Autocommit {
 
     /// Its own connections now (`None` on SQLite, where it has none).
     pub fn connections(&self) -> Option<OwnConnectionCounts> {
-        let (idle, in_use) = self.own.as_ref()?.counts();
-        Some(OwnConnectionCounts { idle, in_use })
+        Some(self.own.as_ref()?.counts())
     }
 
     fn observe(&self, statement: &Statement) {
@@ -72,24 +72,12 @@ impl Autocommit {
     }
 }
 
-/// [`Autocommit::connections`]: idle, and in use (one being opened or drained after a
-/// cancelled statement counts as in use).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct OwnConnectionCounts {
-    pub idle: usize,
-    pub in_use: usize,
-}
-
 fn query(statement: &Statement) -> sqlx::query::Query<'_, sqlx::Postgres, SqlxValues> {
     let values = (statement.values.clone()).unwrap_or(sea_orm::sea_query::Values(Vec::new()));
     sqlx::query_with(
         sqlx::AssertSqlSafe(statement.sql.as_str()),
         SqlxValues(values),
     )
-}
-
-fn query_error(error: sqlx::Error) -> DbErr {
-    DbErr::Query(RuntimeErr::SqlxError(error.into()))
 }
 
 fn exec_error(error: sqlx::Error) -> DbErr {

@@ -12,7 +12,8 @@ use sea_orm::{
 mod autocommit;
 mod own_connections;
 
-pub use autocommit::{Autocommit, OwnConnectionCounts, StatementObserver};
+pub use autocommit::{Autocommit, StatementObserver};
+pub use own_connections::OwnConnectionCounts;
 
 /// A pooled connection idle for this long is pinged before it is handed out.
 const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(10);
@@ -58,6 +59,11 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     let tx = db.begin().await?;
     Migrator::up(&tx, None).await?;
     tx.commit().await
+}
+
+/// A statement's sqlx error as sea-orm reports a query's (so [`error_code`] reads it).
+pub(crate) fn query_error(error: sea_orm::sqlx::Error) -> DbErr {
+    DbErr::Query(RuntimeErr::SqlxError(error.into()))
 }
 
 /// The SQLSTATE (PostgreSQL) or extended result code (SQLite) of a database error.

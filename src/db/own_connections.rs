@@ -41,6 +41,14 @@ struct Idle {
     since: Instant,
 }
 
+/// [`super::Autocommit::connections`]: idle, and in use (one being opened or drained after
+/// a cancelled statement counts as in use).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OwnConnectionCounts {
+    pub idle: usize,
+    pub in_use: usize,
+}
+
 /// A connection taken (or opened) for one statement, with its slot.
 pub(super) struct Checkout {
     own: Arc<OwnConnections>,
@@ -57,10 +65,11 @@ impl OwnConnections {
         }
     }
 
-    /// Idle and in-use connections now (one being opened or drained counts as in use).
-    pub(super) fn counts(&self) -> (usize, usize) {
-        let idle = self.lock_idle().len();
-        (idle, MAX_CONNECTIONS - self.slots.available_permits())
+    pub(super) fn counts(&self) -> OwnConnectionCounts {
+        OwnConnectionCounts {
+            idle: self.lock_idle().len(),
+            in_use: MAX_CONNECTIONS - self.slots.available_permits(),
+        }
     }
 
     /// A connection within [`ACQUIRE_TIMEOUT`]: the most recently used idle one (pinged

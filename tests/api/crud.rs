@@ -310,3 +310,50 @@ async fn master_documents_are_read_exactly_when_selected() {
     }
     app.stop().await;
 }
+
+/// A master read joined with its entity (by id, through `_entities`, on a page) answers
+/// every field as the master read on its own does.
+#[tokio::test]
+async fn a_master_joined_with_its_entity_reads_as_it_does_alone() {
+    const FIELDS: &str = "id entityType entityId entityTable version createdAt updatedAt metadata";
+    let app = spawn_app().await;
+    let (id, master_id) = create_campaign(&app, json!({ "title": "Spring", "n": 1 })).await;
+    // A second version, so that createdAt and updatedAt differ.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    app.graphql(
+        "mutation($id: UUID!) { updateEntityMetadata(entityType: CAMPAIGN, entityId: $id,
+            patch: { n: 2 }) { master { version } } }",
+        json!({ "id": id }),
+    )
+    .await
+    .expect_data();
+    let alone = app
+        .graphql(
+            &format!("query($m: UUID!) {{ metadataMaster(id: $m) {{ {FIELDS} }} }}"),
+            json!({ "m": master_id }),
+        )
+        .await
+        .expect_data()["metadataMaster"]
+        .clone();
+    assert_eq!(alone["entityType"], "CAMPAIGN");
+    assert_eq!(alone["entityTable"], "service_campaign_main");
+    assert_eq!(alone["version"], 2);
+    assert_ne!(alone["createdAt"], alone["updatedAt"]);
+    let joined = app
+        .graphql(
+            &format!(
+                "query($id: UUID!, $r: [_Any!]!) {{
+                    campaign(id: $id) {{ metadataMaster {{ {FIELDS} }} }}
+                    _entities(representations: $r) {{
+                        ... on Campaign {{ metadataMaster {{ {FIELDS} }} }} }}
+                    campaigns(first: 10) {{ nodes {{ metadataMaster {{ {FIELDS} }} }} }} }}"
+            ),
+            json!({ "id": id, "r": [{ "__typename": "Campaign", "id": id }] }),
+        )
+        .await
+        .expect_data();
+    assert_eq!(joined["campaign"]["metadataMaster"], alone);
+    assert_eq!(joined["_entities"][0]["metadataMaster"], alone);
+    assert_eq!(joined["campaigns"]["nodes"][0]["metadataMaster"], alone);
+    app.stop().await;
+}
