@@ -9,7 +9,8 @@
 #
 # N requests per scenario (default 100, after 20 unmeasured ones), the same fixed
 # request bodies for every binary; one database seeded like benches/compare (dropped at
-# the end). Needs valgrind (callgrind_control), psql, curl, python3.
+# the end). Needs valgrind (callgrind_control), psql, curl, python3. KEEP_PROFILES=<dir>
+# keeps each scenario's callgrind profile there (callgrind_annotate reads it).
 set -Eeuo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -76,5 +77,7 @@ for scenario in a b c; do
   kill "$VG_PID"; wait "$VG_PID" 2>/dev/null || true; VG_PID=""
   total=$(grep -h -m1 -E '^(summary|totals):' "$WORK"/cg.*.1 | awk '{print $2}')
   printf '| %s | (%s) | %s |\n' "$(basename "$MS_BIN")" "$scenario" "$((total / N))"
+  [[ -n ${KEEP_PROFILES:-} ]] && mkdir -p "$KEEP_PROFILES" &&
+    cp "$WORK"/cg.*.1 "$KEEP_PROFILES/$(basename "$MS_BIN").$scenario.callgrind"
   rm -f "$WORK"/cg.*
 done

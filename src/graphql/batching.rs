@@ -25,9 +25,9 @@ use tokio::sync::mpsc;
 
 use async_graphql::dataloader::HashMapCache;
 
-use super::AppSchema;
 use super::loaders::{MasterByEntityLoader, MasterLoader, RecordLoader};
 use super::prefetch::PrefetchedMasters;
+use super::{AppSchema, Prepared};
 
 /// Executes `request` with fresh loaders, driving their batches in this task.
 pub async fn execute(schema: &AppSchema, db: &Autocommit, request: Request) -> Response {
@@ -41,6 +41,25 @@ pub async fn execute(schema: &AppSchema, db: &Autocommit, request: Request) -> R
     } else {
         Some(crate::observability::UNIDENTIFIED_OPERATION.to_owned())
     };
+    let mut response = match schema.prepare(request) {
+        Ok(prepared) => execute_prepared(schema, db, prepared).await,
+        Err(refusal) => Response::from_errors(vec![refusal]),
+    };
+    super::error_codes::add_codes(&mut response);
+    crate::observability::record_request(
+        operation.as_deref(),
+        response.errors.is_empty(),
+        started.elapsed(),
+    );
+    response
+}
+
+/// Executes a prepared request with fresh loaders, driving their batches in this task.
+pub(super) async fn execute_prepared(
+    schema: &AppSchema,
+    db: &Autocommit,
+    prepared: Prepared,
+) -> Response {
     let (sender, batches) = mpsc::unbounded_channel::<BoxFuture<'static, ()>>();
     let spawner = move |batch| {
         // The receiver lives as long as the request; a send can only fail after it ended.
@@ -52,20 +71,10 @@ pub async fn execute(schema: &AppSchema, db: &Autocommit, request: Request) -> R
     // an async-io timer that is ready when first polled; with async-graphql's `tokio-timer`
     // feature it would wait for the next tick of tokio's millisecond wheel, so that feature
     // stays off.)
-    let mut response = match schema.prepare(request) {
-        Ok(request) => {
-            let executable = schema.for_request(&request);
-            let request = with_loaders(request, db, spawner, Duration::ZERO);
-            drive(executable.execute(request), batches).await
-        }
-        Err(refusal) => Response::from_errors(vec![refusal]),
-    };
-    super::error_codes::add_codes(&mut response);
-    crate::observability::record_request(
-        operation.as_deref(),
-        response.errors.is_empty(),
-        started.elapsed(),
-    );
+    let executable = schema.for_request(&prepared);
+    let request = with_loaders(prepared.request, db, spawner, Duration::ZERO);
+    let response = drive(executable.execute(request), batches).await;
+    schema.remember_validation(prepared.validation, response.errors.is_empty());
     response
 }
 
@@ -80,8 +89,8 @@ pub fn execute_stream(
     let spawner = |batch: BoxFuture<'static, ()>| {
         tokio::spawn(batch);
     };
-    let request = match schema.prepare(request) {
-        Ok(request) => request,
+    let prepared = match schema.prepare(request) {
+        Ok(prepared) => prepared,
         Err(refusal) => {
             return futures_util::stream::once(async { Response::from_errors(vec![refusal]) })
                 .boxed();
@@ -89,8 +98,8 @@ pub fn execute_stream(
     };
     // Batches run as tasks here, concurrently with the operation: a short delay lets the
     // keys of one round gather (async-graphql's default).
-    schema.for_request(&request).execute_stream(with_loaders(
-        request,
+    schema.for_request(&prepared).execute_stream(with_loaders(
+        prepared.request,
         db,
         spawner,
         STREAM_LOADER_DELAY,

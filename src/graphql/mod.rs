@@ -5,6 +5,7 @@ mod batching;
 mod entity_resolvers;
 mod error;
 mod error_codes;
+mod fast_validation;
 pub mod ftv1;
 mod get_guard;
 mod http_get;
@@ -25,7 +26,7 @@ mod types;
 use std::num::NonZeroUsize;
 
 use crate::db::Autocommit;
-use async_graphql::{Request, SDLExportOptions, Schema, ServerResult};
+use async_graphql::{Request, SDLExportOptions, Schema, ServerResult, ValidationMode};
 
 use crate::events::Broadcaster;
 use crate::sync::DocumentLimits;
@@ -64,39 +65,97 @@ pub type Executable = Schema<Query, Mutation, Subscription>;
 /// a schema has no extension at all (any extension wraps every field's resolution in a
 /// boxed future of its own), so the checks that were extensions — the operation limits,
 /// automatic persisted queries, the GET rule, error codes — run around execution instead
-/// ([`AppSchema::prepare`], [`execute`]).
+/// ([`AppSchema::prepare`], [`execute`]). A third build validates in async-graphql's fast
+/// mode, for operations that passed strict validation before ([`fast_validation`]).
 #[derive(Clone)]
 pub struct AppSchema {
     plain: Executable,
     traced: Executable,
+    validated: Executable,
     limits: QueryLimits,
     persisted: persisted::PersistedQueries,
     parsed: parsed::ParsedQueries,
 }
 
+/// A request that passed [`AppSchema::prepare`], and how it is validated.
+struct Prepared {
+    request: Request,
+    validation: Validation,
+}
+
+enum Validation {
+    /// Its operation passed strict validation before and its variables' values need no
+    /// check: fast mode.
+    Fast,
+    /// Strict. `remember`: the text and operation name to mark as validated when the
+    /// answer has no error.
+    Strict {
+        remember: Option<(String, Option<String>)>,
+    },
+}
+
 impl AppSchema {
-    /// The schema that runs `request`.
-    fn for_request(&self, request: &Request) -> &Executable {
-        match request_data::<ftv1::IncludeTrace>(request) {
-            Some(_) => &self.traced,
-            None => &self.plain,
+    /// The schema that runs `prepared`.
+    fn for_request(&self, prepared: &Prepared) -> &Executable {
+        if request_data::<ftv1::IncludeTrace>(&prepared.request).is_some() {
+            return &self.traced;
+        }
+        match prepared.validation {
+            Validation::Fast => &self.validated,
+            Validation::Strict { .. } => &self.plain,
         }
     }
 
     /// In order: the text limits (before anything parses the text), automatic persisted
     /// queries, the document limits (the document is parsed once, here, and handed on),
     /// and over GET the queries-only rule. A refused request answers with the error.
-    fn prepare(&self, request: Request) -> ServerResult<Request> {
+    fn prepare(&self, request: Request) -> ServerResult<Prepared> {
         limits::check_text(&self.limits, &request.query)?;
         let mut request = self.persisted.resolve(request)?;
-        let reused = self.parsed.reuse(&mut request);
+        let known = self.parsed.reuse(&mut request);
         let parsed = limits::check(&self.limits, &mut request)?;
-        if parsed && !reused {
+        if parsed && known == parsed::Known::Nothing {
             self.parsed.remember(&mut request);
         }
         get_guard::queries_only_over_get(&mut request)?;
-        Ok(request)
+        let validation = match known {
+            parsed::Known::Validated if variables_need_no_check(&mut request) => Validation::Fast,
+            parsed::Known::Validated => Validation::Strict { remember: None },
+            _ => Validation::Strict {
+                remember: (parsed && parsed::cacheable(&request.query))
+                    .then(|| (request.query.clone(), request.operation_name.clone())),
+            },
+        };
+        Ok(Prepared {
+            request,
+            validation,
+        })
     }
+
+    /// Records that `prepared`'s operation passed strict validation, if it was validated
+    /// strictly and `answered_without_error`.
+    fn remember_validation(&self, validation: Validation, answered_without_error: bool) {
+        if let (
+            Validation::Strict {
+                remember: Some((text, operation)),
+            },
+            true,
+        ) = (validation, answered_without_error)
+        {
+            self.parsed.mark_validated(&text, operation.as_deref());
+        }
+    }
+}
+
+/// See [`fast_validation::values_need_no_check`] (`request` is parsed).
+fn variables_need_no_check(request: &mut Request) -> bool {
+    let variables = std::mem::take(&mut request.variables);
+    let operation_name = request.operation_name.clone();
+    let fast = request.parsed_query().is_ok_and(|document| {
+        fast_validation::values_need_no_check(document, operation_name.as_deref(), &variables)
+    });
+    request.variables = variables;
+    fast
 }
 
 /// The request data of type `T` that the HTTP handler attached, if any.
@@ -135,6 +194,7 @@ pub fn build_schema(db: Autocommit, broadcaster: Broadcaster, limits: ApiLimits)
     AppSchema {
         plain: builder().finish(),
         traced: builder().extension(ftv1::InlineTracing).finish(),
+        validated: builder().validation_mode(ValidationMode::Fast).finish(),
         limits: limits.query,
         persisted: persisted::PersistedQueries::new(PERSISTED_QUERIES),
         parsed: parsed::ParsedQueries::default(),

@@ -6,6 +6,9 @@
 //! few hundred bytes, so a text of one field per two characters parses into ~100× its size,
 //! which puts the worst case near 13 MB.) A text only reaches the
 //! cache after the text limits passed, and a document only after the document limits did.
+//!
+//! A document also records which of its operations passed async-graphql's strict
+//! validation (see [`super::fast_validation`]).
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -24,8 +27,25 @@ pub const MAX_CACHED_TEXT_BYTES: usize = 128 * 1024;
 pub struct ParsedQueries(Arc<Mutex<Cache>>);
 
 struct Cache {
-    documents: LruCache<String, Arc<ExecutableDocument>>,
+    documents: LruCache<String, Parsed>,
     text_bytes: usize,
+}
+
+struct Parsed {
+    document: Arc<ExecutableDocument>,
+    /// The operation names (`None`: the request named none) that passed strict validation.
+    validated: Vec<Option<String>>,
+}
+
+/// What the cache knew of a request's text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Known {
+    /// Nothing: the request is parsed as usual.
+    Nothing,
+    /// Its document, now handed to the request.
+    Parsed,
+    /// Its document, and that the request's operation passed strict validation before.
+    Validated,
 }
 
 impl Default for Cache {
@@ -38,18 +58,47 @@ impl Default for Cache {
 }
 
 impl ParsedQueries {
-    /// Hands `request` the document its text was parsed into before; false when there is
-    /// none (the request is then parsed as usual, and [`ParsedQueries::remember`]ed).
-    pub fn reuse(&self, request: &mut Request) -> bool {
+    /// Hands `request` the document its text was parsed into before, if any (when there is
+    /// none, the request is parsed as usual, and [`ParsedQueries::remember`]ed).
+    pub fn reuse(&self, request: &mut Request) -> Known {
         if !cacheable(&request.query) {
-            return false;
+            return Known::Nothing;
         }
-        let Some(document) = self.lock().documents.get(request.query.as_str()).cloned() else {
-            return false;
+        let (document, validated) = {
+            let mut cache = self.lock();
+            let Some(parsed) = cache.documents.get(request.query.as_str()) else {
+                return Known::Nothing;
+            };
+            let operation = request.operation_name.as_deref();
+            let validated = parsed
+                .validated
+                .iter()
+                .any(|name| name.as_deref() == operation);
+            (parsed.document.clone(), validated)
         };
         // The copy is made outside the lock.
         request.set_parsed_query(ExecutableDocument::clone(&document));
-        true
+        if validated {
+            Known::Validated
+        } else {
+            Known::Parsed
+        }
+    }
+
+    /// Records that `operation_name` of the document kept under `text` passed strict
+    /// validation (nothing when the document is no longer kept).
+    pub fn mark_validated(&self, text: &str, operation_name: Option<&str>) {
+        let mut cache = self.lock();
+        let Some(parsed) = cache.documents.peek_mut(text) else {
+            return;
+        };
+        if !parsed
+            .validated
+            .iter()
+            .any(|name| name.as_deref() == operation_name)
+        {
+            parsed.validated.push(operation_name.map(str::to_owned));
+        }
     }
 
     /// Keeps the document `request` was parsed into (call only when it parsed), under its
@@ -62,10 +111,13 @@ impl ParsedQueries {
         let Ok(document) = request.parsed_query() else {
             return;
         };
-        let document = Arc::new(document.clone());
+        let parsed = Parsed {
+            document: Arc::new(document.clone()),
+            validated: Vec::new(),
+        };
         let mut cache = self.lock();
         cache.text_bytes += text.len();
-        if let Some((old, _)) = cache.documents.push(text, document) {
+        if let Some((old, _)) = cache.documents.push(text, parsed) {
             cache.text_bytes -= old.len();
         }
         while cache.documents.len() > CAPACITY || cache.text_bytes > MAX_CACHED_TEXT_BYTES {
@@ -85,7 +137,7 @@ impl ParsedQueries {
 
 /// Texts the cache holds: not empty (a persisted query's document comes from its own
 /// cache) and not longer than [`MAX_TEXT_BYTES`].
-fn cacheable(text: &str) -> bool {
+pub fn cacheable(text: &str) -> bool {
     !text.is_empty() && text.len() <= MAX_TEXT_BYTES
 }
 
@@ -97,15 +149,37 @@ mod tests {
     fn a_text_is_parsed_once_and_its_document_reused() {
         let cache = ParsedQueries::default();
         let mut first = Request::new("{ a b { c } }");
-        assert!(!cache.reuse(&mut first));
+        assert_eq!(cache.reuse(&mut first), Known::Nothing);
         cache.remember(&mut first);
         let mut second = Request::new("{ a b { c } }");
-        assert!(cache.reuse(&mut second));
+        assert_eq!(cache.reuse(&mut second), Known::Parsed);
         assert_eq!(
             format!("{:?}", second.parsed_query().unwrap()),
             format!("{:?}", first.parsed_query().unwrap())
         );
-        assert!(!cache.reuse(&mut Request::new("{ a }")));
+        assert_eq!(cache.reuse(&mut Request::new("{ a }")), Known::Nothing);
+    }
+
+    #[test]
+    fn validation_is_remembered_per_operation_name() {
+        let cache = ParsedQueries::default();
+        let text = "query A { a } query B { b }";
+        let named = |name: &str| Request::new(text).operation_name(name);
+        cache.remember(&mut named("A"));
+        cache.mark_validated(text, Some("A"));
+        cache.mark_validated(text, Some("A"));
+        assert_eq!(cache.reuse(&mut named("A")), Known::Validated);
+        assert_eq!(cache.reuse(&mut named("B")), Known::Parsed);
+        assert_eq!(cache.reuse(&mut Request::new(text)), Known::Parsed);
+        cache.mark_validated("{ never kept }", None);
+        assert_eq!(
+            cache.reuse(&mut Request::new("{ never kept }")),
+            Known::Nothing
+        );
+        assert_eq!(
+            cache.lock().documents.peek(text).unwrap().validated.len(),
+            1
+        );
     }
 
     #[test]
@@ -114,10 +188,10 @@ mod tests {
         let long = format!("{{ {} }}", "a ".repeat(MAX_TEXT_BYTES));
         let mut request = Request::new(long.clone());
         cache.remember(&mut request);
-        assert!(!cache.reuse(&mut Request::new(long)));
+        assert_eq!(cache.reuse(&mut Request::new(long)), Known::Nothing);
         let mut broken = Request::new("{ a ");
         cache.remember(&mut broken);
-        assert!(!cache.reuse(&mut Request::new("{ a ")));
+        assert_eq!(cache.reuse(&mut Request::new("{ a ")), Known::Nothing);
     }
 
     #[test]
@@ -144,12 +218,14 @@ mod tests {
             state.documents.len()
         );
         drop(state);
-        assert!(
+        assert_eq!(
             cache.reuse(&mut Request::new(text(kept + 9))),
+            Known::Parsed,
             "the newest stays"
         );
-        assert!(
-            !cache.reuse(&mut Request::new(text(0))),
+        assert_eq!(
+            cache.reuse(&mut Request::new(text(0))),
+            Known::Nothing,
             "the oldest went first"
         );
     }

@@ -1,0 +1,134 @@
+//! Strict validation once per operation text, not once per request.
+//!
+//! async-graphql validates every request with all of the specification's rules (strict
+//! mode), a reused parsed document included: a fifth of a small query's work. Of those
+//! rules, one depends on anything but the text, the operation name and the schema:
+//! `ArgumentsOfCorrectType`, which also checks the variables' values against the argument
+//! types where they are used. So once an operation has passed strict validation (its
+//! answer had no error), a later request with the same text and operation name is
+//! validated in async-graphql's fast mode (which keeps the cycle, upload, depth and
+//! complexity checks and drops the rules whose outcome is already known), provided its
+//! variables' values are ones `ArgumentsOfCorrectType` accepts wherever the variable may
+//! be used ([`values_need_no_check`]). Any other request is validated strictly. The
+//! answer is the same either way; fast mode only skips work whose outcome is known.
+
+use async_graphql::parser::types::{BaseType, DocumentOperations, ExecutableDocument, Type};
+use async_graphql::{Name, Value, Variables};
+
+/// Scalars whose validation accepts every value but `null`: they declare no validator,
+/// or one that accepts everything (a value they cannot parse fails when the field is
+/// resolved, in either mode). `schema_tests.rs` checks this of the schema.
+pub const ACCEPT_ANY_VALUE: [&str; 3] = ["UUID", "JSON", "_Any"];
+
+/// True when every variable the request gives to the operation it runs holds a value that
+/// strict validation accepts wherever that variable may stand: no `null` anywhere along
+/// its type's lists (so no non-null position can refuse it), and at its named type a
+/// scalar of [`ACCEPT_ANY_VALUE`] or a `String` holding a string. Variables of any other
+/// type (enums, numbers, input objects) are left to strict validation.
+///
+/// Strict validation has already required that a variable used at a position has that
+/// position's named type and list structure (`VariableInAllowedPosition`), so checking
+/// the value against the variable's declared type is checking it against the position.
+pub fn values_need_no_check(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+    variables: &Variables,
+) -> bool {
+    let operation = match (&document.operations, operation_name) {
+        (DocumentOperations::Single(operation), None) => operation,
+        (DocumentOperations::Multiple(operations), Some(name)) => {
+            match operations.get(&Name::new(name)) {
+                Some(operation) => operation,
+                None => return false,
+            }
+        }
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            match operations.values().next() {
+                Some(operation) => operation,
+                None => return false,
+            }
+        }
+        _ => return false,
+    };
+    operation
+        .node
+        .variable_definitions
+        .iter()
+        .all(|definition| {
+            let definition = &definition.node;
+            // An absent variable is not checked by the rule either (its default value, a
+            // literal, was checked with the text).
+            variables
+                .get(&definition.name.node)
+                .is_none_or(|value| accepted(&definition.var_type.node, value))
+        })
+}
+
+/// `value` holds no `null` along `ty`'s lists and is accepted by `ty`'s named type.
+fn accepted(ty: &Type, value: &Value) -> bool {
+    match (&ty.base, value) {
+        (_, Value::Null) => false,
+        (BaseType::List(item), Value::List(items)) => {
+            items.iter().all(|value| accepted(item, value))
+        }
+        // A single value stands for a list of one.
+        (BaseType::List(item), value) => accepted(item, value),
+        (BaseType::Named(name), value) => {
+            ACCEPT_ANY_VALUE.contains(&name.as_str())
+                || (name.as_str() == "String" && matches!(value, Value::String(_)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod schema_tests;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::parser::parse_query;
+    use serde_json::json;
+
+    fn fast(text: &str, operation_name: Option<&str>, variables: serde_json::Value) -> bool {
+        let document = parse_query(text).unwrap();
+        values_need_no_check(&document, operation_name, &Variables::from_json(variables))
+    }
+
+    #[test]
+    fn values_of_scalars_that_accept_anything_need_no_check() {
+        let text = "query Q($id: UUID!, $patch: JSON, $r: [_Any!]!, $s: String) { a }";
+        let values = json!({ "id": 5, "patch": { "a": null }, "r": [{ "x": 1 }, "y"], "s": "t" });
+        assert!(fast(text, None, values.clone()));
+        assert!(fast(text, Some("Q"), values));
+        assert!(fast(text, None, json!({})), "absent variables");
+        assert!(
+            fast(text, None, json!({ "r": { "x": 1 } })),
+            "a list of one"
+        );
+    }
+
+    #[test]
+    fn nulls_and_other_types_are_validated_strictly() {
+        let text = "query Q($id: UUID, $r: [_Any], $s: String, $n: Int) { a }";
+        assert!(!fast(text, None, json!({ "id": null })));
+        assert!(!fast(text, None, json!({ "r": [{ "x": 1 }, null] })));
+        assert!(!fast(text, None, json!({ "s": 5 })));
+        assert!(!fast(text, None, json!({ "n": 5 })));
+        let filter = "query F($f: MetadataFilter) { a }";
+        assert!(!fast(filter, None, json!({ "f": {} })));
+    }
+
+    #[test]
+    fn the_operation_must_be_the_one_that_runs() {
+        let text = "query A($n: Int) { a } query B($id: UUID!) { b }";
+        let values = json!({ "id": "x", "n": 1 });
+        assert!(fast(text, Some("B"), values.clone()));
+        assert!(!fast(text, Some("A"), values.clone()));
+        assert!(
+            !fast(text, None, values.clone()),
+            "two operations, none named"
+        );
+        assert!(!fast(text, Some("C"), values.clone()), "no such operation");
+        assert!(!fast("query B($id: UUID!) { b }", Some("C"), values));
+    }
+}
