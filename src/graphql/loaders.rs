@@ -12,6 +12,7 @@ use entity::metadata_master;
 use uuid::Uuid;
 
 use super::error::internal;
+use super::loader_key::IdKey;
 use super::prefetch::{PrefetchedMasters, master_selection, page_node_fields};
 use super::types::MetadataMaster;
 use crate::catalog::{
@@ -49,34 +50,37 @@ impl MasterLoader {
     }
 }
 
-impl Loader<(Uuid, Documents)> for MasterLoader {
+impl Loader<IdKey<Documents>> for MasterLoader {
     type Value = metadata_master::Model;
     type Error = Arc<CatalogError>;
 
     async fn load(
         &self,
-        keys: &[(Uuid, Documents)],
-    ) -> Result<HashMap<(Uuid, Documents), Self::Value>, Self::Error> {
+        keys: &[IdKey<Documents>],
+    ) -> Result<HashMap<IdKey<Documents>, Self::Value>, Self::Error> {
         let mut found = HashMap::with_capacity(keys.len());
         for documents in [Documents::Read, Documents::Text, Documents::Skip] {
             let ids: Vec<Uuid> = keys
                 .iter()
-                .filter(|k| k.1 == documents)
-                .map(|k| k.0)
+                .filter(|key| key.with == documents)
+                .map(|key| key.id)
                 .collect();
             if ids.is_empty() {
                 continue;
             }
             let rows = find_masters(&self.db, ids, documents).await?;
-            found.extend(rows.into_iter().map(|row| ((row.id, documents), row)));
+            found.extend(
+                rows.into_iter()
+                    .map(|row| (IdKey::new(row.id, documents), row)),
+            );
         }
         Ok(found)
     }
 }
 
-/// What one entity lookup asks for: the type, the id, whether its document is read, and
-/// whether (and how) its master is read in the same statement.
-pub type RecordKey = (EntityType, Uuid, Documents, Option<Documents>);
+/// What one entity lookup asks for: the id, and with it the type, whether its document is
+/// read, and whether (and how) its master is read in the same statement.
+pub type RecordKey = IdKey<(EntityType, Documents, Option<Documents>)>;
 
 /// Entity rows by (type, id), with their masters when the selection reads them.
 pub struct RecordLoader {
@@ -96,15 +100,17 @@ impl Loader<RecordKey> for RecordLoader {
 
     async fn load(&self, keys: &[RecordKey]) -> Result<HashMap<RecordKey, Record>, Self::Error> {
         let mut ids_by_kind: HashMap<_, Vec<Uuid>> = HashMap::new();
-        for &(entity_type, id, documents, masters) in keys {
-            let kind = (entity_type, documents, masters);
-            ids_by_kind.entry(kind).or_default().push(id);
+        for key in keys {
+            ids_by_kind.entry(key.with).or_default().push(key.id);
         }
         let mut found = HashMap::with_capacity(keys.len());
         for ((entity_type, documents, masters), ids) in ids_by_kind {
             let Some(master_documents) = masters else {
                 for record in find_records(&self.db, entity_type, ids, documents).await? {
-                    found.insert((entity_type, record.id(), documents, None), record);
+                    found.insert(
+                        IdKey::new(record.id(), (entity_type, documents, None)),
+                        record,
+                    );
                 }
                 continue;
             };
@@ -115,7 +121,10 @@ impl Loader<RecordKey> for RecordLoader {
                 if let Some(master) = master {
                     self.prefetched.put(master_documents, master);
                 }
-                found.insert((entity_type, record.id(), documents, masters), record);
+                found.insert(
+                    IdKey::new(record.id(), (entity_type, documents, masters)),
+                    record,
+                );
             }
         }
         Ok(found)
@@ -156,7 +165,7 @@ async fn load_master_row(
     }
     Ok(ctx
         .data_unchecked::<DataLoader<MasterLoader>>()
-        .load_one((id, documents))
+        .load_one(IdKey::new(id, documents))
         .await
         .map_err(|error| internal(&error))?
         .map(MetadataMaster))
@@ -167,7 +176,7 @@ pub async fn load_record(
     entity_type: EntityType,
     id: Uuid,
 ) -> Result<Option<Record>> {
-    load_record_row(ctx, (entity_type, id, Documents::Read, None)).await
+    load_record_row(ctx, IdKey::new(id, (entity_type, Documents::Read, None))).await
 }
 
 /// An entity for the field being resolved (an entity query or `_entities`), reading its
@@ -179,7 +188,7 @@ pub async fn load_record_for_selection(
 ) -> Result<Option<Record>> {
     let documents = entity_documents(ctx.field().selection_set());
     let masters = master_selection(ctx.field().selection_set());
-    load_record_row(ctx, (entity_type, id, documents, masters)).await
+    load_record_row(ctx, IdKey::new(id, (entity_type, documents, masters))).await
 }
 
 async fn load_record_row(ctx: &Context<'_>, key: RecordKey) -> Result<Option<Record>> {
@@ -236,22 +245,22 @@ impl MasterByEntityLoader {
     }
 }
 
-impl Loader<(EntityType, Uuid)> for MasterByEntityLoader {
+impl Loader<IdKey<EntityType>> for MasterByEntityLoader {
     type Value = metadata_master::Model;
     type Error = Arc<SyncError>;
 
     async fn load(
         &self,
-        keys: &[(EntityType, Uuid)],
-    ) -> Result<HashMap<(EntityType, Uuid), Self::Value>, Self::Error> {
+        keys: &[IdKey<EntityType>],
+    ) -> Result<HashMap<IdKey<EntityType>, Self::Value>, Self::Error> {
         let mut ids_by_type: HashMap<EntityType, Vec<Uuid>> = HashMap::new();
-        for (entity_type, id) in keys {
-            ids_by_type.entry(*entity_type).or_default().push(*id);
+        for key in keys {
+            ids_by_type.entry(key.with).or_default().push(key.id);
         }
         let mut found = HashMap::with_capacity(keys.len());
         for (entity_type, ids) in ids_by_type {
             for row in find_masters_by_entities(&self.db, entity_type, ids).await? {
-                found.insert((entity_type, row.entity_id), row);
+                found.insert(IdKey::new(row.entity_id, entity_type), row);
             }
         }
         Ok(found)
@@ -265,7 +274,7 @@ pub async fn load_master_by_entity(
 ) -> Result<Option<MetadataMaster>> {
     Ok(ctx
         .data_unchecked::<DataLoader<MasterByEntityLoader>>()
-        .load_one((entity_type, entity_id))
+        .load_one(IdKey::new(entity_id, entity_type))
         .await
         .map_err(|error| internal(&error))?
         .map(MetadataMaster))

@@ -10,6 +10,7 @@ pub mod ftv1;
 mod get_guard;
 mod http_get;
 pub(crate) mod limits;
+mod loader_key;
 mod loaders;
 mod mutation;
 mod orchestration;

@@ -8,18 +8,19 @@ use async_graphql::Context;
 use entity::metadata_master;
 use uuid::Uuid;
 
+use super::loader_key::IdKey;
 use super::loaders::{entity_documents, master_documents};
 use crate::catalog::Documents;
 
 /// Master rows read together with their entities (one statement for both), kept for the
 /// `metadataMaster` field that asked for them; per request, each taken once.
 #[derive(Clone, Default)]
-pub struct PrefetchedMasters(Arc<Mutex<HashMap<(Uuid, Documents), metadata_master::Model>>>);
+pub struct PrefetchedMasters(Arc<Mutex<HashMap<IdKey<Documents>, metadata_master::Model>>>);
 
 impl PrefetchedMasters {
     pub(super) fn put(&self, documents: Documents, master: metadata_master::Model) {
         let mut masters = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        masters.insert((master.id, documents), master);
+        masters.insert(IdKey::new(master.id, documents), master);
     }
 
     /// The master read with `documents`, or with more of its document.
@@ -28,7 +29,7 @@ impl PrefetchedMasters {
         [Documents::Skip, Documents::Text, Documents::Read]
             .into_iter()
             .filter(|read| *read >= documents)
-            .find_map(|read| masters.remove(&(id, read)))
+            .find_map(|read| masters.remove(&IdKey::new(id, read)))
     }
 }
 
