@@ -27,7 +27,8 @@ mod types;
 use std::num::NonZeroUsize;
 
 use crate::db::Autocommit;
-use async_graphql::{Request, SDLExportOptions, Schema, ServerResult, ValidationMode};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{Request, SDLExportOptions, Schema, ServerResult, ValidationMode, Variables};
 
 use crate::events::Broadcaster;
 use crate::sync::DocumentLimits;
@@ -72,7 +73,7 @@ pub type Executable = Schema<Query, Mutation, Subscription>;
 pub struct AppSchema {
     plain: Executable,
     traced: Executable,
-    validated: Executable,
+    fast: Executable,
     limits: QueryLimits,
     persisted: persisted::PersistedQueries,
     parsed: parsed::ParsedQueries,
@@ -102,7 +103,7 @@ impl AppSchema {
             return &self.traced;
         }
         match prepared.validation {
-            Validation::Fast => &self.validated,
+            Validation::Fast => &self.fast,
             Validation::Strict { .. } => &self.plain,
         }
     }
@@ -120,11 +121,17 @@ impl AppSchema {
         }
         get_guard::queries_only_over_get(&mut request)?;
         let validation = match known {
-            parsed::Known::Validated if variables_need_no_check(&mut request) => Validation::Fast,
+            parsed::Known::Validated
+                if with_document(&mut request, fast_validation::values_need_no_check) =>
+            {
+                Validation::Fast
+            }
             parsed::Known::Validated => Validation::Strict { remember: None },
             _ => Validation::Strict {
-                remember: (parsed && parsed::cacheable(&request.query))
-                    .then(|| (request.query.clone(), request.operation_name.clone())),
+                remember: (parsed
+                    && parsed::cacheable(&request.query)
+                    && with_document(&mut request, fast_validation::every_variable_given))
+                .then(|| (request.query.clone(), request.operation_name.clone())),
             },
         };
         Ok(Prepared {
@@ -148,15 +155,20 @@ impl AppSchema {
     }
 }
 
-/// See [`fast_validation::values_need_no_check`] (`request` is parsed).
-fn variables_need_no_check(request: &mut Request) -> bool {
+/// `check` of the request's parsed document, operation name and variables; false when its
+/// text does not parse.
+fn with_document(
+    request: &mut Request,
+    check: impl FnOnce(&ExecutableDocument, Option<&str>, &Variables) -> bool,
+) -> bool {
     let variables = std::mem::take(&mut request.variables);
-    let operation_name = request.operation_name.clone();
-    let fast = request.parsed_query().is_ok_and(|document| {
-        fast_validation::values_need_no_check(document, operation_name.as_deref(), &variables)
-    });
+    let operation_name = request.operation_name.take();
+    let outcome = request
+        .parsed_query()
+        .is_ok_and(|document| check(document, operation_name.as_deref(), &variables));
     request.variables = variables;
-    fast
+    request.operation_name = operation_name;
+    outcome
 }
 
 /// The request data of type `T` that the HTTP handler attached, if any.
@@ -195,7 +207,7 @@ pub fn build_schema(db: Autocommit, broadcaster: Broadcaster, limits: ApiLimits)
     AppSchema {
         plain: builder().finish(),
         traced: builder().extension(ftv1::InlineTracing).finish(),
-        validated: builder().validation_mode(ValidationMode::Fast).finish(),
+        fast: builder().validation_mode(ValidationMode::Fast).finish(),
         limits: limits.query,
         persisted: persisted::PersistedQueries::new(PERSISTED_QUERIES),
         parsed: parsed::ParsedQueries::default(),

@@ -156,6 +156,50 @@ mod frontend {
         app.stop().await;
     }
 
+    /// A chunked body has no length to refuse it by up front: it is refused when the
+    /// bytes read pass the limit.
+    #[tokio::test]
+    async fn chunked_bodies_over_the_limit_get_413() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        let app = spawn_app_with_http(HttpOptions {
+            max_body_bytes: 4096,
+            ..Default::default()
+        })
+        .await;
+        let host = app.address.trim_start_matches("http://").to_owned();
+        let send_chunked = |body: String| {
+            let host = host.clone();
+            async move {
+                let mut stream = tokio::net::TcpStream::connect(&host).await.unwrap();
+                let mut request = format!(
+                    "POST /graphql HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+                     Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                );
+                for chunk in body.as_bytes().chunks(1000) {
+                    let chunk = std::str::from_utf8(chunk).unwrap();
+                    request.push_str(&format!("{:x}\r\n{chunk}\r\n", chunk.len()));
+                }
+                request.push_str("0\r\n\r\n");
+                // The server may answer and close before it read everything.
+                let _ = stream.write_all(request.as_bytes()).await;
+                let mut answer = Vec::new();
+                let _ = stream.read_to_end(&mut answer).await;
+                String::from_utf8_lossy(&answer).into_owned()
+            }
+        };
+        let body = |padding: usize| {
+            json!({ "query": "{ __typename }", "variables": { "pad": "x".repeat(padding) } })
+                .to_string()
+        };
+        let over = send_chunked(body(8192)).await;
+        assert!(over.starts_with("HTTP/1.1 413"), "{over}");
+        let within = send_chunked(body(1000)).await;
+        assert!(within.starts_with("HTTP/1.1 200"), "{within}");
+        assert!(within.contains(r#""__typename":"Query""#), "{within}");
+        app.stop().await;
+    }
+
     #[tokio::test]
     async fn persisted_queries_work_over_get_for_queries_only() {
         let app = spawn_app().await;

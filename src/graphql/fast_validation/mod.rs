@@ -3,16 +3,24 @@
 //! async-graphql validates every request with all of the specification's rules (strict
 //! mode), a reused parsed document included: a fifth of a small query's work. Of those
 //! rules, one depends on anything but the text, the operation name and the schema:
-//! `ArgumentsOfCorrectType`, which also checks the variables' values against the argument
-//! types where they are used. So once an operation has passed strict validation (its
-//! answer had no error), a later request with the same text and operation name is
-//! validated in async-graphql's fast mode (which keeps the cycle, upload, depth and
-//! complexity checks and drops the rules whose outcome is already known), provided its
-//! variables' values are ones `ArgumentsOfCorrectType` accepts wherever the variable may
-//! be used ([`values_need_no_check`]). Any other request is validated strictly. The
-//! answer is the same either way; fast mode only skips work whose outcome is known.
+//! `ArgumentsOfCorrectType`, which checks each argument with the request's variables put
+//! in. It checks an argument only when every variable in it has a value (fragments against
+//! all of the request's variables, whichever operation they belong to), and then checks
+//! the argument whole: its written-out parts and the values put in.
+//!
+//! So an operation is marked validated when strict validation passed (its answer had no
+//! error) for a request that gave every variable the operation declares
+//! ([`every_variable_given`]): each of its arguments was then checked whole. A later
+//! request with the same text and operation name is validated in async-graphql's fast
+//! mode (which keeps the cycle, upload, depth and complexity checks and skips the rules
+//! whose outcome is known) when it gives no variable the operation does not declare and
+//! its values are ones `ArgumentsOfCorrectType` accepts wherever such a variable may stand
+//! ([`values_need_no_check`]). Any other request is validated strictly. The answer is the
+//! same either way; fast mode only skips work whose outcome is known.
 
-use async_graphql::parser::types::{BaseType, DocumentOperations, ExecutableDocument, Type};
+use async_graphql::parser::types::{
+    BaseType, DocumentOperations, ExecutableDocument, OperationDefinition, Type,
+};
 use async_graphql::{Name, Value, Variables};
 
 /// Scalars whose validation accepts every value but `null`: they declare no validator,
@@ -20,8 +28,24 @@ use async_graphql::{Name, Value, Variables};
 /// resolved, in either mode). `schema_tests.rs` checks this of the schema.
 pub const ACCEPT_ANY_VALUE: [&str; 3] = ["UUID", "JSON", "_Any"];
 
-/// True when every variable the request gives to the operation it runs holds a value that
-/// strict validation accepts wherever that variable may stand: no `null` anywhere along
+/// True when the request gives every variable the operation it runs declares (a strict
+/// validation that passed then checked every argument of the operation).
+pub fn every_variable_given(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+    variables: &Variables,
+) -> bool {
+    operation(document, operation_name).is_some_and(|operation| {
+        operation
+            .variable_definitions
+            .iter()
+            .all(|definition| variables.contains_key(&definition.node.name.node))
+    })
+}
+
+/// True when the request gives only variables the operation it runs declares (a variable
+/// it does not declare may still reach a fragment of another operation), and each holds a
+/// value that strict validation accepts wherever it may stand: no `null` anywhere along
 /// its type's lists (so no non-null position can refuse it), and at its named type a
 /// scalar of [`ACCEPT_ANY_VALUE`] or a `String` holding a string. Variables of any other
 /// type (enums, numbers, input objects) are left to strict validation.
@@ -34,34 +58,36 @@ pub fn values_need_no_check(
     operation_name: Option<&str>,
     variables: &Variables,
 ) -> bool {
+    let Some(operation) = operation(document, operation_name) else {
+        return false;
+    };
+    let declared = |name: &Name| {
+        operation
+            .variable_definitions
+            .iter()
+            .find(|definition| &definition.node.name.node == name)
+    };
+    variables.iter().all(|(name, value)| {
+        declared(name).is_some_and(|definition| accepted(&definition.node.var_type.node, value))
+    })
+}
+
+/// The operation a request with `operation_name` runs, as async-graphql picks it.
+fn operation<'a>(
+    document: &'a ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<&'a OperationDefinition> {
     let operation = match (&document.operations, operation_name) {
         (DocumentOperations::Single(operation), None) => operation,
         (DocumentOperations::Multiple(operations), Some(name)) => {
-            match operations.get(&Name::new(name)) {
-                Some(operation) => operation,
-                None => return false,
-            }
+            operations.get(&Name::new(name))?
         }
         (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-            match operations.values().next() {
-                Some(operation) => operation,
-                None => return false,
-            }
+            operations.values().next()?
         }
-        _ => return false,
+        _ => return None,
     };
-    operation
-        .node
-        .variable_definitions
-        .iter()
-        .all(|definition| {
-            let definition = &definition.node;
-            // An absent variable is not checked by the rule either (its default value, a
-            // literal, was checked with the text).
-            variables
-                .get(&definition.name.node)
-                .is_none_or(|value| accepted(&definition.var_type.node, value))
-        })
+    Some(&operation.node)
 }
 
 /// `value` holds no `null` along `ty`'s lists and is accepted by `ty`'s named type.
@@ -102,6 +128,10 @@ mod tests {
         assert!(fast(text, Some("Q"), values));
         assert!(fast(text, None, json!({})), "absent variables");
         assert!(
+            !fast(text, None, json!({ "n": "x" })),
+            "a variable not declared"
+        );
+        assert!(
             fast(text, None, json!({ "r": { "x": 1 } })),
             "a list of one"
         );
@@ -119,9 +149,25 @@ mod tests {
     }
 
     #[test]
+    fn marking_needs_every_declared_variable() {
+        let given = |text: &str, name: Option<&str>, variables: serde_json::Value| {
+            let document = parse_query(text).unwrap();
+            every_variable_given(&document, name, &Variables::from_json(variables))
+        };
+        let text = "query Q($id: UUID!, $k: String = \"a\") { a }";
+        assert!(given(text, None, json!({ "id": "x", "k": null })));
+        assert!(
+            !given(text, None, json!({ "id": "x" })),
+            "a default is not a value"
+        );
+        assert!(given("{ a }", None, json!({ "extra": 1 })));
+        assert!(!given(text, Some("R"), json!({ "id": "x", "k": "b" })));
+    }
+
+    #[test]
     fn the_operation_must_be_the_one_that_runs() {
         let text = "query A($n: Int) { a } query B($id: UUID!) { b }";
-        let values = json!({ "id": "x", "n": 1 });
+        let values = json!({ "id": "x" });
         assert!(fast(text, Some("B"), values.clone()));
         assert!(!fast(text, Some("A"), values.clone()));
         assert!(

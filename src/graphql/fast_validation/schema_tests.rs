@@ -169,3 +169,51 @@ async fn strict_validation_accepts_any_value_for_the_listed_scalars() {
         .await;
     assert_ne!(strict, fast);
 }
+
+/// Strict validation skips an argument one of whose variables has no value, and checks
+/// fragments with every variable a request gives, declared by its operation or not: a
+/// request that left a variable out does not mark its operation, and one that gives an
+/// undeclared variable is validated strictly.
+#[tokio::test]
+async fn absent_and_undeclared_variables_keep_validation_strict() {
+    let fixture = Fixture::new().await;
+    let schema = fixture.schema();
+    let strictly = |text: &'static str, variables: Json| {
+        let fixture = &fixture;
+        async move { fixture.run(&fixture.schema(), text, &variables).await }
+    };
+
+    // `bogus` is checked only with `$k` given.
+    let filter = "query Q($k: String = \"a\") { campaigns(filter: { hasKey: $k, bogus: 1 }) \
+                  { nodes { id } } }";
+    let without_k = fixture.run(&schema, filter, &json!({})).await;
+    assert!(without_k.get("errors").is_none(), "{without_k}");
+    let with_k = fixture.run(&schema, filter, &json!({ "k": "b" })).await;
+    assert!(with_k.get("errors").is_some(), "{with_k}");
+    assert_eq!(with_k, strictly(filter, json!({ "k": "b" })).await);
+
+    // A request for `B` that gives `$n` has it checked in `A`'s fragment.
+    let two = "query A($n: Int) { ...F } query B($id: UUID!) { campaign(id: $id) { id } } \
+               fragment F on Query { campaigns(first: $n) { nodes { id } } }";
+    let named_b = |variables: Json| request(two, &variables).operation_name("B");
+    let id = uuid::Uuid::new_v4().to_string();
+    let marked = execute(&schema, &fixture.db, named_b(json!({ "id": id }))).await;
+    assert!(marked.errors.is_empty(), "{:?}", marked.errors);
+    let undeclared = json!({ "id": id, "n": "abc" });
+    let prepared = schema
+        .prepare(named_b(undeclared.clone()))
+        .expect("prepared");
+    assert!(matches!(prepared.validation, Validation::Strict { .. }));
+    let answers = [
+        execute(&schema, &fixture.db, named_b(undeclared.clone())).await,
+        execute(&fixture.schema(), &fixture.db, named_b(undeclared)).await,
+    ]
+    .map(|response| serde_json::to_value(response).expect("a response serializes"));
+    assert!(answers[0].get("errors").is_some(), "{}", answers[0]);
+    assert_eq!(answers[0], answers[1]);
+    // The same request without `$n` takes the fast path.
+    let prepared = schema
+        .prepare(named_b(json!({ "id": id })))
+        .expect("prepared");
+    assert!(matches!(prepared.validation, Validation::Fast));
+}
