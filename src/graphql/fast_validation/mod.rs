@@ -13,10 +13,18 @@
 //! ([`every_variable_given`]): each of its arguments was then checked whole. A later
 //! request with the same text and operation name is validated in async-graphql's fast
 //! mode (which keeps the cycle, upload, depth and complexity checks and skips the rules
-//! whose outcome is known) when it gives no variable the operation does not declare and
-//! its values are ones `ArgumentsOfCorrectType` accepts wherever such a variable may stand
+//! whose outcome is known) when its document holds no other operation, it gives no
+//! variable the operation does not declare, and its values are ones
+//! `ArgumentsOfCorrectType` accepts wherever such a variable may stand
 //! ([`values_need_no_check`]). Any other request is validated strictly. The answer is the
 //! same either way; fast mode only skips work whose outcome is known.
+//!
+//! Why one operation: a fragment only another operation spreads is still checked with
+//! the request's variables, at positions the running operation's declarations say nothing
+//! about (`$x` may be a `String` here and an `Int` there). With one operation, every
+//! fragment is spread by it (`NoUnusedFragments`) and every variable it uses is declared
+//! by it at a type its position accepts (`NoUndefinedVariables`,
+//! `VariableInAllowedPosition`).
 
 use async_graphql::parser::types::{
     BaseType, DocumentOperations, ExecutableDocument, OperationDefinition, Type,
@@ -43,12 +51,12 @@ pub fn every_variable_given(
     })
 }
 
-/// True when the request gives only variables the operation it runs declares (a variable
-/// it does not declare may still reach a fragment of another operation), and each holds a
-/// value that strict validation accepts wherever it may stand: no `null` anywhere along
-/// its type's lists (so no non-null position can refuse it), and at its named type a
-/// scalar of [`ACCEPT_ANY_VALUE`] or a `String` holding a string. Variables of any other
-/// type (enums, numbers, input objects) are left to strict validation.
+/// True when the document holds one operation (see the module documentation), the request
+/// gives only variables it declares, and each holds a value that strict validation accepts
+/// wherever it may stand: no `null` anywhere along its type's lists (so no non-null
+/// position can refuse it), and at its named type a scalar of [`ACCEPT_ANY_VALUE`] or a
+/// `String` holding a string. Variables of any other type (enums, numbers, input objects)
+/// are left to strict validation.
 ///
 /// Strict validation has already required that a variable used at a position has that
 /// position's named type and list structure (`VariableInAllowedPosition`), so checking
@@ -58,7 +66,11 @@ pub fn values_need_no_check(
     operation_name: Option<&str>,
     variables: &Variables,
 ) -> bool {
-    let Some(operation) = operation(document, operation_name) else {
+    let single = match &document.operations {
+        DocumentOperations::Single(_) => true,
+        DocumentOperations::Multiple(operations) => operations.len() == 1,
+    };
+    let Some(operation) = operation(document, operation_name).filter(|_| single) else {
         return false;
     };
     let declared = |name: &Name| {
@@ -165,16 +177,15 @@ mod tests {
     }
 
     #[test]
-    fn the_operation_must_be_the_one_that_runs() {
-        let text = "query A($n: Int) { a } query B($id: UUID!) { b }";
+    fn the_operation_must_be_the_only_one_and_the_one_that_runs() {
         let values = json!({ "id": "x" });
-        assert!(fast(text, Some("B"), values.clone()));
-        assert!(!fast(text, Some("A"), values.clone()));
-        assert!(
-            !fast(text, None, values.clone()),
-            "two operations, none named"
-        );
-        assert!(!fast(text, Some("C"), values.clone()), "no such operation");
-        assert!(!fast("query B($id: UUID!) { b }", Some("C"), values));
+        let one = "query B($id: UUID!) { b }";
+        assert!(fast(one, Some("B"), values.clone()));
+        assert!(fast(one, None, values.clone()));
+        assert!(!fast(one, Some("C"), values.clone()), "no such operation");
+        assert!(!fast("query($id: UUID!) { b }", Some("B"), values.clone()));
+        let two = "query A($n: Int) { a } query B($id: UUID!) { b }";
+        assert!(!fast(two, Some("B"), values.clone()), "two operations");
+        assert!(!fast(two, None, values));
     }
 }

@@ -171,9 +171,9 @@ async fn strict_validation_accepts_any_value_for_the_listed_scalars() {
 }
 
 /// Strict validation skips an argument one of whose variables has no value, and checks
-/// fragments with every variable a request gives, declared by its operation or not: a
-/// request that left a variable out does not mark its operation, and one that gives an
-/// undeclared variable is validated strictly.
+/// every fragment with every variable a request gives, whichever operation spreads it: a
+/// request that left a variable out does not mark its operation, and an operation that
+/// shares its document with others is validated strictly.
 #[tokio::test]
 async fn absent_and_undeclared_variables_keep_validation_strict() {
     let fixture = Fixture::new().await;
@@ -192,28 +192,34 @@ async fn absent_and_undeclared_variables_keep_validation_strict() {
     assert!(with_k.get("errors").is_some(), "{with_k}");
     assert_eq!(with_k, strictly(filter, json!({ "k": "b" })).await);
 
-    // A request for `B` that gives `$n` has it checked in `A`'s fragment.
-    let two = "query A($n: Int) { ...F } query B($id: UUID!) { campaign(id: $id) { id } } \
-               fragment F on Query { campaigns(first: $n) { nodes { id } } }";
-    let named_b = |variables: Json| request(two, &variables).operation_name("B");
-    let id = uuid::Uuid::new_v4().to_string();
-    let marked = execute(&schema, &fixture.db, named_b(json!({ "id": id }))).await;
+    // A request for `A` has its `$x` checked in `B`'s fragment too, as an `Int`.
+    let two = "query A($x: String) { campaigns(after: $x) { nodes { id } } } \
+               query B($x: Int) { ...F } fragment F on Query { campaigns(first: $x) { nodes { id } } }";
+    let named_a = |variables: Json| request(two, &variables).operation_name("A");
+    let marked = execute(&schema, &fixture.db, named_a(json!({ "x": null }))).await;
     assert!(marked.errors.is_empty(), "{:?}", marked.errors);
-    let undeclared = json!({ "id": id, "n": "abc" });
+    let not_an_int = json!({ "x": "abc" });
     let prepared = schema
-        .prepare(named_b(undeclared.clone()))
+        .prepare(named_a(not_an_int.clone()))
         .expect("prepared");
     assert!(matches!(prepared.validation, Validation::Strict { .. }));
     let answers = [
-        execute(&schema, &fixture.db, named_b(undeclared.clone())).await,
-        execute(&fixture.schema(), &fixture.db, named_b(undeclared)).await,
+        execute(&schema, &fixture.db, named_a(not_an_int.clone())).await,
+        execute(&fixture.schema(), &fixture.db, named_a(not_an_int)).await,
     ]
     .map(|response| serde_json::to_value(response).expect("a response serializes"));
     assert!(answers[0].get("errors").is_some(), "{}", answers[0]);
     assert_eq!(answers[0], answers[1]);
-    // The same request without `$n` takes the fast path.
-    let prepared = schema
-        .prepare(named_b(json!({ "id": id })))
-        .expect("prepared");
+
+    // One operation: a variable it does not declare is validated strictly.
+    let one = "query B($x: UUID!) { campaign(id: $x) { id } }";
+    let id = json!({ "x": uuid::Uuid::new_v4().to_string() });
+    let marked = execute(&schema, &fixture.db, request(one, &id)).await;
+    assert!(marked.errors.is_empty(), "{:?}", marked.errors);
+    let prepared = schema.prepare(request(one, &id)).expect("prepared");
     assert!(matches!(prepared.validation, Validation::Fast));
+    let mut undeclared = id.clone();
+    undeclared["y"] = json!(1);
+    let prepared = schema.prepare(request(one, &undeclared)).expect("prepared");
+    assert!(matches!(prepared.validation, Validation::Strict { .. }));
 }
