@@ -16,8 +16,15 @@ use crate::sync::SyncError;
 
 /// An entity type registered with the sync mechanism. Its table and column names are the
 /// allow-list of identifiers used in dynamic SQL.
-#[derive(Clone, Copy, Debug, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Eq, PartialOrd, Ord)]
 pub struct EntityType(&'static TypeInfo);
+
+/// The name only: spans and logs record entity types often.
+impl std::fmt::Debug for EntityType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("EntityType").field(&self.0.name).finish()
+    }
+}
 
 /// Equal when the descriptions are (the same one, most of the time: they are interned).
 impl PartialEq for EntityType {

@@ -76,7 +76,11 @@ enum InPlace<'a> {
 /// the master row as written. Its `metadata` is not decoded (it is `null`); with
 /// [`Answer::WithDocumentText`] the new document is in `metadata_text`. `Ok(None)`:
 /// nothing was written, take the full path.
-#[tracing::instrument(name = "sync.write_in_place", skip(db, origin, change, limits))]
+#[tracing::instrument(
+    name = "sync.write_in_place",
+    skip_all,
+    fields(entity_type = entity_type.as_str(), %entity_id, ?expected_version)
+)]
 pub async fn write_in_place(
     db: &impl ConnectionTrait,
     origin: &WriteOrigin,
