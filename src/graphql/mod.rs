@@ -110,7 +110,9 @@ impl AppSchema {
 
     /// In order: the text limits (before anything parses the text), automatic persisted
     /// queries, the document limits (the document is parsed once, here, and handed on),
-    /// and over GET the queries-only rule. A refused request answers with the error.
+    /// and over GET the queries-only rule. A refused request answers with the error. Then
+    /// how the request is validated: fast when its operation was validated before and its
+    /// variables allow it ([`fast_validation`]), strictly otherwise.
     fn prepare(&self, request: Request) -> ServerResult<Prepared> {
         limits::check_text(&self.limits, &request.query)?;
         let mut request = self.persisted.resolve(request)?;
@@ -143,13 +145,13 @@ impl AppSchema {
     /// Records that `prepared`'s operation passed strict validation, if it was validated
     /// strictly and `answered_without_error`.
     fn remember_validation(&self, validation: Validation, answered_without_error: bool) {
-        if let (
-            Validation::Strict {
-                remember: Some((text, operation)),
-            },
-            true,
-        ) = (validation, answered_without_error)
-        {
+        let Validation::Strict {
+            remember: Some((text, operation)),
+        } = validation
+        else {
+            return;
+        };
+        if answered_without_error {
             self.parsed.mark_validated(&text, operation.as_deref());
         }
     }
