@@ -5,16 +5,18 @@
 /// The SeaORM model of an entity table: `id`, the table's own columns, then the columns
 /// every entity table shares (`metadata`, `metadata_master_id`, `created_at`,
 /// `updated_at`; see `sync_triggers::install_entity` in the migration crate), and the
-/// document's text when a read asked for it ([`DocumentText`], not a column).
+/// document's text when a read asked for it ([`DocumentText`], not a column). Own columns
+/// are written `pub name: Type,` (attributes allowed); the model reads them by position
+/// too ([`ReadAt`]).
 #[macro_export]
 macro_rules! metadata_entity_model {
-    ($table:literal { $($own:tt)* }) => {
+    ($table:literal { $($(#[$meta:meta])* pub $field:ident: $type:ty,)* }) => {
         #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
         #[sea_orm(table_name = $table)]
         pub struct Model {
             #[sea_orm(primary_key, auto_increment = false)]
             pub id: Uuid,
-            $($own)*
+            $($(#[$meta])* pub $field: $type,)*
             #[sea_orm(column_type = "JsonBinary")]
             pub metadata: Json,
             #[sea_orm(unique)]
@@ -31,6 +33,35 @@ macro_rules! metadata_entity_model {
             }
         }
 
+        impl $crate::ReadAt for Model {
+            const COLUMN_NAMES: &'static [&'static str] = &[
+                "id",
+                $(stringify!($field),)*
+                "metadata",
+                "metadata_master_id",
+                "created_at",
+                "updated_at",
+            ];
+
+            fn read_at(row: &sea_orm::QueryResult, first: usize) -> Result<Self, DbErr> {
+                let mut at = first;
+                let mut next = || {
+                    at += 1;
+                    at - 1
+                };
+                // Fields are evaluated in the order written: the columns' order.
+                Ok(Model {
+                    id: row.try_get_by_index(next())?,
+                    $($field: row.try_get_by_index(next())?,)*
+                    metadata: row.try_get_by_index(next())?,
+                    metadata_master_id: row.try_get_by_index(next())?,
+                    created_at: row.try_get_by_index(next())?,
+                    updated_at: row.try_get_by_index(next())?,
+                    metadata_text: None,
+                })
+            }
+        }
+
         #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
         pub enum Relation {}
 
@@ -39,8 +70,10 @@ macro_rules! metadata_entity_model {
 }
 
 mod document_text;
+mod read_at;
 
 pub use document_text::{DocumentText, HasDocumentText};
+pub use read_at::{ReadAt, layout_matches};
 
 pub mod campaign;
 pub mod metadata_event;

@@ -29,6 +29,33 @@ impl crate::HasDocumentText for Model {
     }
 }
 
+impl crate::ReadAt for Model {
+    const COLUMN_NAMES: &'static [&'static str] = &[
+        "id",
+        "entity_type",
+        "entity_id",
+        "entity_table",
+        "metadata",
+        "version",
+        "created_at",
+        "updated_at",
+    ];
+
+    fn read_at(row: &sea_orm::QueryResult, first: usize) -> Result<Self, DbErr> {
+        Ok(Model {
+            id: row.try_get_by_index(first)?,
+            entity_type: row.try_get_by_index(first + 1)?,
+            entity_id: row.try_get_by_index(first + 2)?,
+            entity_table: row.try_get_by_index(first + 3)?,
+            metadata: row.try_get_by_index(first + 4)?,
+            version: row.try_get_by_index(first + 5)?,
+            created_at: row.try_get_by_index(first + 6)?,
+            updated_at: row.try_get_by_index(first + 7)?,
+            metadata_text: None,
+        })
+    }
+}
+
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 

@@ -1,7 +1,7 @@
 //! Reading single columns of a row on the read paths that run for every row of a page or
 //! batch. sea-orm looks a column up twice per value and, for a `NULL` read as an
-//! `Option`, formats the column's name into an error first; on PostgreSQL these read the
-//! row through sqlx once, and `NULL` is just `None`.
+//! `Option`, formats the column's name (or index) into an error first; on PostgreSQL these
+//! read the row through sqlx once, and `NULL` is just `None`.
 
 use sea_orm::sqlx::postgres::Postgres;
 use sea_orm::sqlx::{self, Row};
@@ -23,5 +23,14 @@ pub fn get<T: ColumnValue>(row: &QueryResult, column: &str) -> Result<T, DbErr> 
     match row.try_as_pg_row() {
         Some(row) => row.try_get(column).map_err(crate::db::query_error),
         None => row.try_get("", column),
+    }
+}
+
+/// The column at `index` of `row`, as [`get`] reads one by name (without looking the name
+/// up).
+pub fn get_at<T: ColumnValue>(row: &QueryResult, index: usize) -> Result<T, DbErr> {
+    match row.try_as_pg_row() {
+        Some(row) => row.try_get(index).map_err(crate::db::query_error),
+        None => row.try_get_by_index(index),
     }
 }

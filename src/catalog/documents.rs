@@ -2,7 +2,7 @@
 //! that only answers whole documents gets their stored JSON text, copied into the
 //! response as it is; only fields that look inside a document have it decoded.
 
-use entity::{DocumentText, HasDocumentText, metadata_master};
+use entity::{DocumentText, HasDocumentText, ReadAt, metadata_master};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, SimpleExpr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityName, EntityTrait, FromQueryResult,
@@ -82,16 +82,30 @@ pub fn null_document(backend: DatabaseBackend) -> &'static str {
     }
 }
 
-/// Reads a model and the text of its document (selected by [`select_documents`] or
-/// [`super::join_masters`]) from a row.
-pub fn read_with_text<M: FromQueryResult + HasDocumentText>(
+/// Reads a model and the text of its document from a row selected by [`select_documents`]
+/// (then perhaps [`super::join_masters`] and more columns): unprefixed, the model's columns
+/// come first, in [`ReadAt`]'s order, and the text right after them.
+pub fn read_with_text<M: FromQueryResult + HasDocumentText + ReadAt>(
     row: &QueryResult,
     prefix: &str,
 ) -> Result<M, DbErr> {
-    let mut model = M::from_query_result(row, prefix)?;
-    let text: Option<String> = match prefix.is_empty() {
-        true => super::columns::get(row, DOCUMENT_TEXT)?,
-        false => row.try_get(prefix, DOCUMENT_TEXT)?,
+    let (mut model, text) = match prefix.is_empty() {
+        true => {
+            debug_assert!(
+                entity::layout_matches::<M>(row, 0, "")
+                    && row
+                        .column_names()
+                        .get(M::COLUMN_NAMES.len())
+                        .map(String::as_str)
+                        == Some(DOCUMENT_TEXT)
+            );
+            let text: Option<String> = super::columns::get_at(row, M::COLUMN_NAMES.len())?;
+            (M::read_at(row, 0)?, text)
+        }
+        false => (
+            M::from_query_result(row, prefix)?,
+            row.try_get(prefix, DOCUMENT_TEXT)?,
+        ),
     };
     model.set_document_text(text.map(DocumentText::from_stored));
     Ok(model)
@@ -100,7 +114,7 @@ pub fn read_with_text<M: FromQueryResult + HasDocumentText>(
 /// A model read with [`read_with_text`].
 pub struct WithText<M>(pub M);
 
-impl<M: FromQueryResult + HasDocumentText> FromQueryResult for WithText<M> {
+impl<M: FromQueryResult + HasDocumentText + ReadAt> FromQueryResult for WithText<M> {
     fn from_query_result(row: &QueryResult, prefix: &str) -> Result<Self, DbErr> {
         read_with_text(row, prefix).map(WithText)
     }

@@ -1,6 +1,6 @@
 //! What every entity type shares: lookup by id, keyset pages, deletion.
 
-use entity::HasDocumentText;
+use entity::{HasDocumentText, ReadAt};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend,
     DatabaseConnection, EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QueryTrait,
@@ -20,7 +20,7 @@ use crate::sync::{
 
 /// A SeaORM entity registered as a metadata entity type (implemented by
 /// [`crate::entity_types`]'s `entity_type!`).
-pub trait CatalogEntity: EntityTrait<Model: HasDocumentText> {
+pub trait CatalogEntity: EntityTrait<Model: HasDocumentText + ReadAt> {
     const TYPE: EntityType;
     /// `row` with the columns every entity table shares set from `shared`.
     fn with_shared_columns(row: Self::ActiveModel, shared: NewRow) -> Self::ActiveModel;

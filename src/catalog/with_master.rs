@@ -1,7 +1,7 @@
 //! Entity rows together with their master rows, in one statement: for a selection that
 //! reads an entity and its `metadataMaster`, one round trip instead of two in a row.
 
-use entity::{DocumentText, HasDocumentText, metadata_master};
+use entity::{DocumentText, HasDocumentText, ReadAt, metadata_master};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType};
 use sea_orm::{
     ConnectionTrait, DatabaseBackend, DbErr, EntityName, FromQueryResult, QueryResult, QuerySelect,
@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::columns::get;
+use super::columns::{get, get_at};
 use super::documents::{Documents, document_columns, read_with_text};
 use super::record::{CatalogEntity, records_by_id};
 use super::shapes::{self, Shape};
@@ -48,17 +48,53 @@ pub struct Joined<M> {
     pub master: Option<metadata_master::Model>,
 }
 
-impl<M: FromQueryResult + HasDocumentText> FromQueryResult for Joined<M> {
+impl<M: FromQueryResult + HasDocumentText + ReadAt> FromQueryResult for Joined<M> {
     fn from_query_result(row: &QueryResult, prefix: &str) -> Result<Self, DbErr> {
+        let master = match prefix.is_empty() {
+            // The record's columns and its document's text, then the master's.
+            true => read_joined_master_at(row, M::COLUMN_NAMES.len() + 1)?,
+            false => read_joined_master(row, prefix)?,
+        };
         Ok(Joined {
             record: read_with_text(row, prefix)?,
-            master: read_joined_master(row, prefix)?,
+            master,
         })
     }
 }
 
-/// The master's columns of a joined row (`None` when the join found no master). Its
-/// document is `NULL` unless it was read decoded.
+/// The master's columns of a joined row from column `first` on: [`MASTER_COLUMNS`] in
+/// order, then [`MASTER_TEXT`] (`None` when the join found no master).
+fn read_joined_master_at(
+    row: &QueryResult,
+    first: usize,
+) -> Result<Option<metadata_master::Model>, DbErr> {
+    debug_assert!(
+        entity::layout_matches::<metadata_master::Model>(row, first, "m_")
+            && row
+                .column_names()
+                .get(first + MASTER_COLUMNS.len())
+                .map(String::as_str)
+                == Some(MASTER_TEXT)
+    );
+    let Some(id) = get_at::<Option<Uuid>>(row, first)? else {
+        return Ok(None);
+    };
+    let document = get_at::<Option<serde_json::Value>>(row, first + 4)?;
+    let text = get_at::<Option<String>>(row, first + MASTER_COLUMNS.len())?;
+    Ok(Some(metadata_master::Model {
+        id,
+        entity_type: get_at(row, first + 1)?,
+        entity_id: get_at(row, first + 2)?,
+        entity_table: get_at(row, first + 3)?,
+        metadata: document.unwrap_or(serde_json::Value::Null),
+        version: get_at(row, first + 5)?,
+        created_at: get_at(row, first + 6)?,
+        updated_at: get_at(row, first + 7)?,
+        metadata_text: text.map(DocumentText::from_stored),
+    }))
+}
+
+/// [`read_joined_master_at`] by the columns' names under `prefix`.
 fn read_joined_master(
     row: &QueryResult,
     prefix: &str,

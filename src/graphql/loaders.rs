@@ -117,15 +117,15 @@ impl Loader<RecordKey> for RecordLoader {
             let rows =
                 find_records_with_masters(&self.db, entity_type, ids, documents, master_documents)
                     .await?;
+            let mut read = Vec::with_capacity(rows.len());
             for (record, master) in rows {
-                if let Some(master) = master {
-                    self.prefetched.put(master_documents, master);
-                }
+                read.extend(master);
                 found.insert(
                     IdKey::new(record.id(), (entity_type, documents, masters)),
                     record,
                 );
             }
+            self.prefetched.put_all(master_documents, read);
         }
         Ok(found)
     }

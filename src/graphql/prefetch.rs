@@ -18,9 +18,15 @@ use crate::catalog::Documents;
 pub struct PrefetchedMasters(Arc<Mutex<HashMap<IdKey<Documents>, metadata_master::Model>>>);
 
 impl PrefetchedMasters {
-    pub(super) fn put(&self, documents: Documents, master: metadata_master::Model) {
-        let mut masters = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        masters.insert(IdKey::new(master.id, documents), master);
+    /// Keeps `masters`, read with `documents` (one lock, one growth of the map).
+    pub(super) fn put_all(&self, documents: Documents, masters: Vec<metadata_master::Model>) {
+        let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        kept.reserve(masters.len());
+        kept.extend(
+            masters
+                .into_iter()
+                .map(|master| (IdKey::new(master.id, documents), master)),
+        );
     }
 
     /// The master read with `documents`, or with more of its document.
@@ -68,10 +74,8 @@ pub fn prefetch_masters(
     documents: Documents,
     masters: impl IntoIterator<Item = metadata_master::Model>,
 ) {
-    let prefetched = ctx.data_unchecked::<PrefetchedMasters>();
-    for master in masters {
-        prefetched.put(documents, master);
-    }
+    ctx.data_unchecked::<PrefetchedMasters>()
+        .put_all(documents, masters.into_iter().collect());
 }
 
 /// Whether `fields` (an entity's selection, fragments included) select `metadataMaster`,

@@ -1,0 +1,54 @@
+//! Reading a model from a row by column position. sea-orm's derived reader looks every
+//! column up by name (a hash of the name per value, and a `{prefix}{column}` string when
+//! there is a prefix); the service's reads list a model's columns in a known order, so
+//! reading them by index skips the lookups.
+
+use sea_orm::{DbErr, QueryResult};
+
+/// A model read from consecutive columns of a row: its columns in the order of its
+/// `Column::iter()`, which is the order a select of the model lists them in.
+pub trait ReadAt: Sized {
+    /// The names of the columns the model reads, in order.
+    const COLUMN_NAMES: &'static [&'static str];
+
+    /// Reads the model from columns `first ..` of `row`. The caller guarantees the layout
+    /// (see [`layout_matches`]); a column of the wrong type fails, it is never misread.
+    fn read_at(row: &QueryResult, first: usize) -> Result<Self, DbErr>;
+}
+
+/// Whether `row`'s columns from `first` on are `M`'s, each named `{prefix}{column}`: what
+/// [`ReadAt::read_at`]'s callers assert in debug builds.
+pub fn layout_matches<M: ReadAt>(row: &QueryResult, first: usize, prefix: &str) -> bool {
+    let names = row.column_names();
+    M::COLUMN_NAMES.iter().enumerate().all(|(i, column)| {
+        names
+            .get(first + i)
+            .is_some_and(|name| name.strip_prefix(prefix) == Some(column))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{EntityTrait, IdenStatic, Iterable};
+
+    use super::ReadAt;
+    use crate::{campaign, metadata_master, product, survey, voucher};
+
+    fn columns<E: EntityTrait>() -> Vec<&'static str> {
+        E::Column::iter().map(|column| column.as_str()).collect()
+    }
+
+    /// A select of a model lists its columns in `Column::iter()`'s order: `read_at` reads
+    /// them in that order.
+    #[test]
+    fn column_names_are_the_selected_columns_in_order() {
+        assert_eq!(campaign::Model::COLUMN_NAMES, columns::<campaign::Entity>());
+        assert_eq!(product::Model::COLUMN_NAMES, columns::<product::Entity>());
+        assert_eq!(survey::Model::COLUMN_NAMES, columns::<survey::Entity>());
+        assert_eq!(voucher::Model::COLUMN_NAMES, columns::<voucher::Entity>());
+        assert_eq!(
+            metadata_master::Model::COLUMN_NAMES,
+            columns::<metadata_master::Entity>()
+        );
+    }
+}
