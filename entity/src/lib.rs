@@ -55,8 +55,8 @@ macro_rules! metadata_entity_model {
                     $($field: row.try_get_by_index(next())?,)*
                     metadata: row.try_get_by_index(next())?,
                     metadata_master_id: row.try_get_by_index(next())?,
-                    created_at: row.try_get_by_index(next())?,
-                    updated_at: row.try_get_by_index(next())?,
+                    created_at: $crate::timestamp_at(row, next())?,
+                    updated_at: $crate::timestamp_at(row, next())?,
                     metadata_text: None,
                 })
             }
@@ -73,7 +73,7 @@ mod document_text;
 mod read_at;
 
 pub use document_text::{DocumentText, HasDocumentText};
-pub use read_at::{ReadAt, layout_matches};
+pub use read_at::{ReadAt, layout_matches, timestamp_at};
 
 pub mod campaign;
 pub mod metadata_event;

@@ -49,8 +49,8 @@ impl crate::ReadAt for Model {
             entity_table: row.try_get_by_index(first + 3)?,
             metadata: row.try_get_by_index(first + 4)?,
             version: row.try_get_by_index(first + 5)?,
-            created_at: row.try_get_by_index(first + 6)?,
-            updated_at: row.try_get_by_index(first + 7)?,
+            created_at: crate::timestamp_at(row, first + 6)?,
+            updated_at: crate::timestamp_at(row, first + 7)?,
             metadata_text: None,
         })
     }

@@ -88,8 +88,8 @@ fn read_joined_master_at(
         entity_table: get_at(row, first + 3)?,
         metadata: document.unwrap_or(serde_json::Value::Null),
         version: get_at(row, first + 5)?,
-        created_at: get_at(row, first + 6)?,
-        updated_at: get_at(row, first + 7)?,
+        created_at: entity::timestamp_at(row, first + 6)?,
+        updated_at: entity::timestamp_at(row, first + 7)?,
         metadata_text: text.map(DocumentText::from_stored),
     }))
 }

@@ -27,6 +27,7 @@ mod policy;
 mod probes;
 mod raw_sql;
 mod registry;
+mod row_reads;
 mod sdl_docs;
 mod search;
 mod search_pages;
