@@ -15,8 +15,10 @@ pub trait ReadAt: Sized {
     /// The names of the columns the model reads, in order.
     const COLUMN_NAMES: &'static [&'static str];
 
-    /// Reads the model from columns `first ..` of `row`. The caller guarantees the layout
-    /// (see [`layout_matches`]); a column of the wrong type fails, it is never misread.
+    /// Reads the model from columns `first ..` of `row`. Only the caller's select makes the
+    /// columns be there: a column of the wrong type fails, but two of the same type in each
+    /// other's place would be read swapped. Callers check the layout by name in debug builds
+    /// ([`layout_matches`]) and the column after the model's on every row.
     fn read_at(row: &QueryResult, first: usize) -> Result<Self, DbErr>;
 }
 

@@ -4,7 +4,7 @@
 //! read the row through sqlx once, and `NULL` is just `None`.
 
 use sea_orm::sqlx::postgres::Postgres;
-use sea_orm::sqlx::{self, Row};
+use sea_orm::sqlx::{self, Column, Row};
 use sea_orm::{DbErr, QueryResult, TryGetable};
 
 /// A value sqlx decodes from PostgreSQL and sea-orm from the other backends.
@@ -23,6 +23,24 @@ pub fn get<T: ColumnValue>(row: &QueryResult, column: &str) -> Result<T, DbErr> 
     match row.try_as_pg_row() {
         Some(row) => row.try_get(column).map_err(crate::db::query_error),
         None => row.try_get("", column),
+    }
+}
+
+/// Fails unless column `index` of `row` is named `name`: a check, cheap enough for every
+/// row read by position, that the select put the columns where the reader expects them.
+pub fn expect_name(row: &QueryResult, index: usize, name: &str) -> Result<(), DbErr> {
+    let found = if let Some(row) = row.try_as_pg_row() {
+        row.columns().get(index).map(Column::name)
+    } else if let Some(row) = row.try_as_sqlite_row() {
+        row.columns().get(index).map(Column::name)
+    } else {
+        return Ok(());
+    };
+    match found == Some(name) {
+        true => Ok(()),
+        false => Err(DbErr::Type(format!(
+            "column {index} of the row is {found:?}, where {name} was expected"
+        ))),
     }
 }
 

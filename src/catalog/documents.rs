@@ -91,15 +91,15 @@ pub fn read_with_text<M: FromQueryResult + HasDocumentText + ReadAt>(
 ) -> Result<M, DbErr> {
     let (mut model, text) = match prefix.is_empty() {
         true => {
+            let text_at = M::COLUMN_NAMES.len();
+            super::columns::expect_name(row, text_at, DOCUMENT_TEXT)?;
             debug_assert!(
-                entity::layout_matches::<M>(row, 0, "")
-                    && row
-                        .column_names()
-                        .get(M::COLUMN_NAMES.len())
-                        .map(String::as_str)
-                        == Some(DOCUMENT_TEXT)
+                entity::layout_matches::<M>(row, 0, ""),
+                "{:?} are not {:?}",
+                row.column_names(),
+                M::COLUMN_NAMES
             );
-            let text: Option<String> = super::columns::get_at(row, M::COLUMN_NAMES.len())?;
+            let text: Option<String> = super::columns::get_at(row, text_at)?;
             (M::read_at(row, 0)?, text)
         }
         false => (

@@ -9,14 +9,14 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::columns::{get, get_at};
+use super::columns::{expect_name, get, get_at};
 use super::documents::{Documents, document_columns, read_with_text};
 use super::record::{CatalogEntity, records_by_id};
 use super::shapes::{self, Shape};
 use super::{CatalogError, Record};
 
-// The master's columns' aliases in the joined row (written out once, so that reading a
-// row builds no string).
+// The master's columns' aliases in the joined row (`m_` and the column's name, as
+// `layout_matches` expects).
 const M_ID: &str = "m_id";
 const M_ENTITY_TYPE: &str = "m_entity_type";
 const M_ENTITY_ID: &str = "m_entity_id";
@@ -68,13 +68,11 @@ fn read_joined_master_at(
     row: &QueryResult,
     first: usize,
 ) -> Result<Option<metadata_master::Model>, DbErr> {
+    expect_name(row, first + MASTER_COLUMNS.len(), MASTER_TEXT)?;
     debug_assert!(
-        entity::layout_matches::<metadata_master::Model>(row, first, "m_")
-            && row
-                .column_names()
-                .get(first + MASTER_COLUMNS.len())
-                .map(String::as_str)
-                == Some(MASTER_TEXT)
+        entity::layout_matches::<metadata_master::Model>(row, first, "m_"),
+        "{:?} from {first} are not the master's",
+        row.column_names()
     );
     let Some(id) = get_at::<Option<Uuid>>(row, first)? else {
         return Ok(None);
@@ -175,7 +173,7 @@ pub fn join_masters<E: sea_orm::EntityTrait>(
     select.column_as(text, MASTER_TEXT)
 }
 
-/// `alias` as read under `prefix` (rows are read without one: no string is built then).
+/// `alias` as read under `prefix` (rows read without one are read by position).
 fn aliased(prefix: &str, alias: &'static str) -> std::borrow::Cow<'static, str> {
     match prefix.is_empty() {
         true => alias.into(),
