@@ -63,7 +63,8 @@ impl<M: FromQueryResult + HasDocumentText + ReadAt> FromQueryResult for Joined<M
 }
 
 /// The master's columns of a joined row from column `first` on: [`MASTER_COLUMNS`] in
-/// order, then [`MASTER_TEXT`] (`None` when the join found no master).
+/// order, then [`MASTER_TEXT`] (`None` when the join found no master). Its document is
+/// `NULL` unless it was read decoded.
 fn read_joined_master_at(
     row: &QueryResult,
     first: usize,
