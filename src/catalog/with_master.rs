@@ -64,7 +64,9 @@ impl<M: FromQueryResult + HasDocumentText + ReadAt> FromQueryResult for Joined<M
 
 /// The master's columns of a joined row from column `first` on: [`MASTER_COLUMNS`] in
 /// order, then [`MASTER_TEXT`] (`None` when the join found no master). Its document is
-/// `NULL` unless it was read decoded.
+/// `NULL` unless it was read decoded, which is why this is not
+/// `metadata_master::Model::read_at`: selecting `'null'::jsonb` instead, as a read of
+/// master rows alone does, costs 2 % more instructions for (b) and (c) (measured).
 fn read_joined_master_at(
     row: &QueryResult,
     first: usize,
